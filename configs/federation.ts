@@ -1,0 +1,47 @@
+import { z } from 'zod'
+
+export const MEMBER_ROLES = ['node', 'coordinator', 'keyholder', 'regulator'] as const
+export type MemberRole = (typeof MEMBER_ROLES)[number]
+
+/** A libp2p peer id in its base58btc string form (Ed25519 ids start with 12D3KooW). */
+export const PeerIdString = z
+  .string()
+  .regex(/^(12D3KooW|Qm|16Uiu2)[1-9A-HJ-NP-Za-km-z]{20,80}$/, 'not a libp2p peer id')
+
+export const FederationMember = z.object({
+  /** Organisation name, unique in the federation. */
+  org: z.string().min(1).max(100),
+  peerId: PeerIdString,
+  multiaddrs: z.array(z.string().startsWith('/')).default([]),
+  roles: z.array(z.enum(MEMBER_ROLES)).min(1)
+})
+export type FederationMember = z.infer<typeof FederationMember>
+
+/**
+ * The federation manifest: who may talk to whom. The connection gater admits only these peer ids,
+ * and later protocols check roles (only a `coordinator` may start a round, only a `keyholder`
+ * decrypts HE sums).
+ */
+export const FederationManifest = z
+  .object({
+    federation: z.string().min(1).max(100),
+    version: z.literal(1).default(1),
+    members: z.array(FederationMember)
+  })
+  .superRefine((m, ctx) => {
+    const ids = new Set<string>()
+    const orgs = new Set<string>()
+    m.members.forEach((member, i) => {
+      if (ids.has(member.peerId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'peerId'],
+          message: `duplicate peer id ${member.peerId}`
+        })
+      if (orgs.has(member.org))
+        ctx.addIssue({ code: 'custom', path: ['members', i, 'org'], message: `duplicate org ${member.org}` })
+      ids.add(member.peerId)
+      orgs.add(member.org)
+    })
+  })
+export type FederationManifest = z.infer<typeof FederationManifest>
