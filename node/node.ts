@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { FederationManifest } from '../configs/federation.ts'
 import { HOME_FILES, openNodeHome } from './home.ts'
 import type { NodeHome } from './home.ts'
+import { gcOrphanRows } from './data/dataset-store.ts'
 import { findMember, readManifest } from './federation/manifest.ts'
 import { createHost } from './net/libp2p-host.ts'
 import type { CohortLibp2p } from './net/libp2p-host.ts'
@@ -55,6 +56,12 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
     throw err
   }
   const self = home.identity.peerId
+  // Rows of an import that a crash interrupted were never visible; reclaim their space.
+  const gc = await gcOrphanRows(home.store)
+  if (gc.chunks > 0) {
+    log(`removed ${gc.chunks} row chunks of ${gc.generations} interrupted or replaced imports`)
+    await home.audit.append('orphan-rows-removed', gc, { actor: 'node' })
+  }
   const lastRefusalLog = new Map<string, number>()
   const pending = new Set<Promise<unknown>>()
   const track = (p: Promise<unknown>) => {

@@ -1,6 +1,10 @@
 import type { Command } from 'commander'
 import { register as audit } from './audit.ts'
+import { register as data } from './data.ts'
+import { register as demo } from './demo.ts'
 import { register as federation } from './federation.ts'
+import { register as node } from './node.ts'
+import { register as privacy } from './privacy.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
-export const commandGroups: Array<(program: Command) => void> = [federation, audit]
+export const commandGroups: Array<(program: Command) => void> = [demo, node, data, federation, audit, privacy]

@@ -1,0 +1,129 @@
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { createAdminApp } from '../../node/api/app.ts'
+import { serveAdminApi } from '../../node/api/server.ts'
+import { HOME_FILES, initNodeHome, openNodeHome } from '../../node/home.ts'
+import { startNode } from '../../node/node.ts'
+import { action, printJson } from '../action.ts'
+
+const RECONNECT_MS = 3_000
+
+export function register(program: Command): void {
+  const node = program.command('node').description('create, start and inspect a company node')
+
+  node
+    .command('init')
+    .description('create a node directory: identity key, config, admin token, store')
+    .requiredOption('--dir <dir>', 'node directory to create')
+    .requiredOption('--name <org>', 'organisation name')
+    .option('--listen <addr...>', 'libp2p listen multiaddrs', ['/ip4/127.0.0.1/tcp/0'])
+    .option('--api-port <port>', 'admin API port on 127.0.0.1 (0 = any free port)', '0')
+    .option(
+      '--federation <path>',
+      'federation manifest path (relative to the node directory)',
+      'federation.json'
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (o: {
+          dir: string
+          name: string
+          listen: string[]
+          apiPort: string
+          federation: string
+          json?: boolean
+        }) => {
+          const r = await initNodeHome(o.dir, {
+            name: o.name,
+            listen: o.listen,
+            apiPort: Number(o.apiPort),
+            federation: o.federation
+          })
+          if (o.json === true) return printJson(r)
+          process.stdout.write(
+            `initialised node ${o.name} in ${r.dir}\n` +
+              `peer id:     ${r.peerId}\n` +
+              `admin token: ${r.token}\n` +
+              '(the token is shown only once; only its SHA-256 is stored. Keep it to call the admin API.)\n'
+          )
+        }
+      )
+    )
+
+  node
+    .command('start')
+    .description('run the node: libp2p (members only) and the admin API, until SIGINT/SIGTERM')
+    .requiredOption('--dir <dir>', 'node directory')
+    .option(
+      '--allow-remote',
+      'let the admin API bind a non-loopback host from node.json (put TLS in front of it)'
+    )
+    .action(
+      action(async (o: { dir: string; allowRemote?: boolean }) => {
+        const log = (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`)
+        const running = await startNode(o.dir, { log })
+        const app = createAdminApp({ home: running.home, node: running, log })
+        let api: Awaited<ReturnType<typeof serveAdminApi>>
+        try {
+          api = await serveAdminApi(app, {
+            host: running.home.config.api.host,
+            port: running.home.config.api.port,
+            allowRemote: o.allowRemote === true
+          })
+        } catch (err) {
+          await running.stop()
+          throw err
+        }
+        const endpointFile = join(running.home.dir, HOME_FILES.endpoint)
+        writeFileSync(
+          endpointFile,
+          `${JSON.stringify({ url: api.url, pid: process.pid, peerId: running.home.identity.peerId, addrs: running.libp2p.getMultiaddrs().map(String) })}\n`
+        )
+        log(`admin API on ${api.url}`)
+        const reconnect = async () => {
+          const missing = running.peers().filter((p) => !p.connected && p.addrs.length > 0)
+          if (missing.length > 0) await running.connectMembers().catch(() => 0)
+        }
+        await reconnect()
+        const timer = setInterval(() => void reconnect(), RECONNECT_MS)
+        let stopping = false
+        const shutdown = async (signal: string) => {
+          if (stopping) return
+          stopping = true
+          log(`${signal}: shutting down`)
+          clearInterval(timer)
+          await api.close()
+          rmSync(endpointFile, { force: true })
+          await running.stop()
+          process.exit(0)
+        }
+        process.on('SIGINT', () => void shutdown('SIGINT'))
+        process.on('SIGTERM', () => void shutdown('SIGTERM'))
+      })
+    )
+
+  node
+    .command('info')
+    .description("print a stopped node's identity, config and audit head")
+    .requiredOption('--dir <dir>', 'node directory')
+    .action(
+      action(async (o: { dir: string }) => {
+        const home = await openNodeHome(o.dir)
+        try {
+          const { tokenSha256: _omit, ...api } = home.config.api
+          printJson({
+            name: home.config.name,
+            peerId: home.identity.peerId,
+            listen: home.config.listen,
+            api,
+            federation: home.federationPath,
+            head: await home.audit.head()
+          })
+        } finally {
+          await home.close()
+        }
+      })
+    )
+}
