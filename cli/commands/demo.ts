@@ -16,17 +16,27 @@ export function register(program: Command): void {
     .action(
       action(async (o: { dir: string; dataset: string; nodes: string }) => {
         const nodes = Number(o.nodes)
-        if (!Number.isInteger(nodes) || nodes < 2 || nodes > 3) throw new CohortError('--nodes must be 2 or 3', 'COHORT_USAGE')
+        if (!Number.isInteger(nodes) || nodes < 2 || nodes > 3)
+          throw new CohortError('--nodes must be 2 or 3', 'COHORT_USAGE')
         const started = Date.now()
         const log = (line: string) => process.stdout.write(`${line}\n`)
         log('Cohort demo: a local federation of company nodes')
-        const r = await runLocalFederationDemo({ dir: o.dir, dataset: o.dataset, nodes, cli: [process.execPath, process.argv[1]!], log })
+        const r = await runLocalFederationDemo({
+          dir: o.dir,
+          dataset: o.dataset,
+          nodes,
+          cli: [process.execPath, process.argv[1]!],
+          log
+        })
         log('')
         log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
         for (const n of r.nodes) {
-          log(`  ${n.org.padEnd(26)} rows ${String(n.rows).padStart(5)}  peers ${n.connectedTo.join(', ')}  audit ${n.auditEntries} entries ${n.auditOk && n.exportOk ? 'verified' : 'INVALID'}`)
+          log(
+            `  ${n.org.padEnd(26)} rows ${String(n.rows).padStart(5)}  peers ${n.connectedTo.join(', ')}  audit ${n.auditEntries} entries ${n.auditOk && n.exportOk ? 'verified' : 'INVALID'}`
+          )
         }
-        if (!r.nodes.every((n) => n.auditOk && n.exportOk)) throw new CohortError('an audit log did not verify', 'COHORT_AUDIT_INVALID')
+        if (!r.nodes.every((n) => n.auditOk && n.exportOk))
+          throw new CohortError('an audit log did not verify', 'COHORT_AUDIT_INVALID')
         log(`node directories, logs and audit exports are in ${o.dir}`)
       })
     )

@@ -63,6 +63,16 @@ export function register(program: Command): void {
     .action(
       action(async (o: { dir: string; allowRemote?: boolean }) => {
         const log = (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`)
+        // Handlers go in first: a signal during start-up must still stop the node cleanly.
+        let stopRequested: string | undefined
+        let shutdown: ((signal: string) => Promise<void>) | undefined
+        const onSignal = (signal: string) => {
+          if (shutdown !== undefined) void shutdown(signal)
+          else stopRequested ??= signal
+        }
+        process.on('SIGINT', () => onSignal('SIGINT'))
+        process.on('SIGTERM', () => onSignal('SIGTERM'))
+
         const running = await startNode(o.dir, { log })
         const app = createAdminApp({ home: running.home, node: running, log })
         let api: Awaited<ReturnType<typeof serveAdminApi>>
@@ -77,19 +87,13 @@ export function register(program: Command): void {
           throw err
         }
         const endpointFile = join(running.home.dir, HOME_FILES.endpoint)
-        writeFileSync(
-          endpointFile,
-          `${JSON.stringify({ url: api.url, pid: process.pid, peerId: running.home.identity.peerId, addrs: running.libp2p.getMultiaddrs().map(String) })}\n`
-        )
-        log(`admin API on ${api.url}`)
         const reconnect = async () => {
           const missing = running.peers().filter((p) => !p.connected && p.addrs.length > 0)
           if (missing.length > 0) await running.connectMembers().catch(() => 0)
         }
-        await reconnect()
         const timer = setInterval(() => void reconnect(), RECONNECT_MS)
         let stopping = false
-        const shutdown = async (signal: string) => {
+        shutdown = async (signal: string) => {
           if (stopping) return
           stopping = true
           log(`${signal}: shutting down`)
@@ -99,8 +103,14 @@ export function register(program: Command): void {
           await running.stop()
           process.exit(0)
         }
-        process.on('SIGINT', () => void shutdown('SIGINT'))
-        process.on('SIGTERM', () => void shutdown('SIGTERM'))
+        if (stopRequested !== undefined) return shutdown(stopRequested)
+
+        writeFileSync(
+          endpointFile,
+          `${JSON.stringify({ url: api.url, pid: process.pid, peerId: running.home.identity.peerId, addrs: running.libp2p.getMultiaddrs().map(String) })}\n`
+        )
+        log(`admin API on ${api.url}`)
+        await reconnect()
       })
     )
 

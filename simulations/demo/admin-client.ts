@@ -7,17 +7,30 @@ export interface AdminClient {
 }
 
 export function adminClient(baseUrl: string, token: string): AdminClient {
-  async function call<T>(method: string, path: string, body?: RequestInit['body'], contentType?: string): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: RequestInit['body'],
+    contentType?: string
+  ): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` }
     if (contentType !== undefined) headers['content-type'] = contentType
-    const init: RequestInit & { duplex?: 'half' } = { method, headers, body, signal: AbortSignal.timeout(120_000) }
+    const init: RequestInit & { duplex?: 'half' } = {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(120_000)
+    }
     if (body instanceof ReadableStream) init.duplex = 'half'
     const res = await fetch(new URL(path, baseUrl), init)
     const text = await res.text()
     const json = text.length > 0 ? (JSON.parse(text) as unknown) : undefined
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error
-      throw new CohortError(`${method} ${path}: ${err?.message ?? res.statusText}`, err?.code ?? 'COHORT_API_ERROR')
+      throw new CohortError(
+        `${method} ${path}: ${err?.message ?? res.statusText}`,
+        err?.code ?? 'COHORT_API_ERROR'
+      )
     }
     return json as T
   }

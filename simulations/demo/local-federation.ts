@@ -35,17 +35,30 @@ interface DemoNode {
 }
 
 export interface DemoResult {
-  nodes: Array<{ org: string; peerId: string; rows: number; connectedTo: string[]; auditEntries: number; auditOk: boolean; exportOk: boolean }>
+  nodes: Array<{
+    org: string
+    peerId: string
+    rows: number
+    connectedTo: string[]
+    auditEntries: number
+    auditOk: boolean
+    exportOk: boolean
+  }>
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
       const v = await fn()
       if (v !== undefined) return v
     } catch {}
-    if (Date.now() > deadline) throw new CohortError(`demo: timed out waiting for ${what}`, 'COHORT_DEMO_TIMEOUT')
+    if (Date.now() > deadline)
+      throw new CohortError(`demo: timed out waiting for ${what}`, 'COHORT_DEMO_TIMEOUT')
     await new Promise((r) => setTimeout(r, 200))
   }
 }
@@ -66,7 +79,9 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const spec = join(resolve(opts.dataset), 'spec.json')
-  const partition = JSON.parse(readFileSync(join(resolve(opts.dataset), 'partitions/horizontal_natural.json'), 'utf8')) as Record<string, number[]>
+  const partition = JSON.parse(
+    readFileSync(join(resolve(opts.dataset), 'partitions/horizontal_natural.json'), 'utf8')
+  ) as Record<string, number[]>
   const orgs = Object.keys(partition).slice(0, opts.nodes)
   if (orgs.length < 2) throw new CohortError('demo: need at least two parties', 'COHORT_USAGE')
   const manifestPath = join(dir, 'federation.json')
@@ -77,7 +92,11 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
     const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`
     const r = await initNodeHome(join(dir, org), { name: org, listen: [listen], federation: manifestPath })
     nodes.push({ org, dir: r.dir, token: r.token, peerId: r.peerId, listen })
-    addMember(manifestPath, { org, peerId: r.peerId, multiaddrs: [listen], roles: ['node'] }, { federation: 'cohort-demo' })
+    addMember(
+      manifestPath,
+      { org, peerId: r.peerId, multiaddrs: [listen], roles: ['node'] },
+      { federation: 'cohort-demo' }
+    )
     log(`    ${org.padEnd(26)} ${r.peerId}`)
   }
 
@@ -92,7 +111,9 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
   try {
     for (const n of nodes) {
       const logFile = join(dir, `${n.org}.log`)
-      const child = spawn(opts.cli[0]!, [...opts.cli.slice(1), 'node', 'start', '--dir', n.dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+      const child = spawn(opts.cli[0]!, [...opts.cli.slice(1), 'node', 'start', '--dir', n.dir], {
+        stdio: ['ignore', 'ignore', 'pipe']
+      })
       const chunks: Buffer[] = []
       child.stderr!.on('data', (d: Buffer) => chunks.push(d))
       child.once('exit', () => writeFileSync(logFile, Buffer.concat(chunks)))
@@ -101,7 +122,8 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
     }
     for (const n of nodes) {
       const endpoint = await waitFor(`${n.org}'s admin API`, () => {
-        if (n.child!.exitCode !== null) throw new CohortError(`${n.org} exited early; see ${n.dir}.log`, 'COHORT_DEMO_NODE_FAILED')
+        if (n.child!.exitCode !== null)
+          throw new CohortError(`${n.org} exited early; see ${n.dir}.log`, 'COHORT_DEMO_NODE_FAILED')
         const p = join(n.dir, HOME_FILES.endpoint)
         return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { url: string }) : undefined
       })
@@ -112,10 +134,14 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
     log('3/6 waiting for every member to connect, then pinging')
     for (const n of nodes) {
       const peers = await waitFor(`${n.org} to connect to every member`, async () => {
-        const list = (await n.api!.get<{ peers: Array<{ org?: string; connected: boolean }> }>('/v1/peers')).peers
+        const list = (await n.api!.get<{ peers: Array<{ org?: string; connected: boolean }> }>('/v1/peers'))
+          .peers
         return list.every((p) => p.connected) ? list : undefined
       })
-      connectedTo.set(n.org, peers.map((p) => p.org ?? '?'))
+      connectedTo.set(
+        n.org,
+        peers.map((p) => p.org ?? '?')
+      )
       for (const other of nodes) {
         if (other === n) continue
         const r = await n.api!.post<{ rttMs: number }>(`/v1/peers/${other.peerId}/ping`)
@@ -123,7 +149,7 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       }
     }
 
-    log('4/6 importing each company\'s own customers through its admin API (validated, all-or-nothing)')
+    log("4/6 importing each company's own customers through its admin API (validated, all-or-nothing)")
     for (const n of nodes) {
       const csv = join(dir, `${n.org}.csv`)
       await writePartyCsv(join(resolve(opts.dataset), 'data.csv'), partition[n.org]!, csv)
@@ -134,7 +160,7 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       log(`    ${n.org.padEnd(26)} imported ${d.rows} rows of credit_data`)
     }
 
-    log('5/6 verifying each node\'s signed, hash-chained audit log through its API')
+    log("5/6 verifying each node's signed, hash-chained audit log through its API")
     for (const n of nodes) {
       const v = await n.api!.get<{ ok: boolean; entries: number }>('/v1/audit/verify')
       log(`    ${n.org.padEnd(26)} audit ${v.ok ? 'OK' : 'INVALID'} (${v.entries} entries)`)
@@ -154,7 +180,9 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       const exportPath = join(dir, `${n.org}.audit.json`)
       writeFileSync(exportPath, text)
       const ev = await verifyAuditExport(parseAuditExport(text), n.peerId)
-      log(`    ${n.org.padEnd(26)} ${v.entries} entries, chain ${v.ok ? 'OK' : 'INVALID'}, export ${ev.ok ? 'OK' : 'INVALID'} -> ${exportPath}`)
+      log(
+        `    ${n.org.padEnd(26)} ${v.entries} entries, chain ${v.ok ? 'OK' : 'INVALID'}, export ${ev.ok ? 'OK' : 'INVALID'} -> ${exportPath}`
+      )
       result.nodes.push({
         org: n.org,
         peerId: n.peerId,

@@ -11,7 +11,10 @@ export async function writePartyCsv(csv: string, rows: readonly number[], out: s
   const w = createWriteStream(out)
   let index = -1
   let written = 0
-  for await (const line of createInterface({ input: createReadStream(csv), crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const line of createInterface({
+    input: createReadStream(csv),
+    crlfDelay: Number.POSITIVE_INFINITY
+  })) {
     if (index === -1 || keep.has(index)) {
       if (!w.write(`${line}\n`)) await once(w, 'drain')
       if (index >= 0) written++

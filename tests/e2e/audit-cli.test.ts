@@ -22,9 +22,29 @@ describe('cohort node init / federation / audit (CLI)', () => {
     const again = await runCli(['node', 'init', '--dir', dir, '--name', 'bank'])
     expect(again.code).not.toBe(0)
     expect(again.stderr.trim().split('\n')).toHaveLength(1)
-    const fed = await runCli(['federation', 'add-member', '--file', join(dir, 'federation.json'), '--org', 'bank', '--peer-id', out.peerId, '--roles', 'node,regulator'])
+    const fed = await runCli([
+      'federation',
+      'add-member',
+      '--file',
+      join(dir, 'federation.json'),
+      '--org',
+      'bank',
+      '--peer-id',
+      out.peerId,
+      '--roles',
+      'node,regulator'
+    ])
     expect(fed.code).toBe(0)
-    const bad = await runCli(['federation', 'add-member', '--file', join(dir, 'federation.json'), '--org', 'x', '--peer-id', out.peerId])
+    const bad = await runCli([
+      'federation',
+      'add-member',
+      '--file',
+      join(dir, 'federation.json'),
+      '--org',
+      'x',
+      '--peer-id',
+      out.peerId
+    ])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/duplicate peer id/)
   })

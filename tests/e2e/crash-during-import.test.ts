@@ -26,7 +26,16 @@ describe('kill -9 during an import', () => {
   it('leaves no partial dataset; after restart the audit log verifies and the identity is unchanged', async () => {
     const init = await runCli(['node', 'init', '--dir', dir, '--name', 'bank', '--json'])
     const { peerId } = JSON.parse(init.stdout) as { peerId: string }
-    await runCli(['federation', 'add-member', '--file', join(dir, 'federation.json'), '--org', 'bank', '--peer-id', peerId])
+    await runCli([
+      'federation',
+      'add-member',
+      '--file',
+      join(dir, 'federation.json'),
+      '--org',
+      'bank',
+      '--peer-id',
+      peerId
+    ])
     const csv = join(root, 'big.csv')
     await writeSyntheticCsv(csv, 600_000)
     const spec = join(root, 'spec.json')
@@ -42,7 +51,11 @@ describe('kill -9 during an import', () => {
       })
     )
 
-    const child = spawn(NODE, [CLI, 'data', 'import', '--dir', dir, '--name', 'big', '--csv', csv, '--spec', spec], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      NODE,
+      [CLI, 'data', 'import', '--dir', dir, '--name', 'big', '--csv', csv, '--spec', spec],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }
+    )
     let err = ''
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (d) => {
@@ -73,14 +86,19 @@ describe('kill -9 during an import', () => {
     const list = await runCli(['data', 'list', '--dir', dir])
     expect(list.code).toBe(0)
     expect((await runCli(['audit', 'verify', '--dir', dir])).code).toBe(0)
-    const entries = JSON.parse((await runCli(['audit', 'list', '--dir', dir, '--json'])).stdout) as Array<{ kind: string }>
+    const entries = JSON.parse((await runCli(['audit', 'list', '--dir', dir, '--json'])).stdout) as Array<{
+      kind: string
+    }>
     expect(entries.map((e) => e.kind)).not.toContain('dataset-imported')
     if (leftover > 0) expect(entries.map((e) => e.kind)).toContain('orphan-rows-removed')
     const info = JSON.parse((await runCli(['node', 'info', '--dir', dir])).stdout) as { peerId: string }
     expect(info.peerId).toBe(peerId)
 
     // And the same import, uninterrupted, then succeeds.
-    const again = await runCli(['data', 'import', '--dir', dir, '--name', 'big', '--csv', csv, '--spec', spec], { timeoutMs: 120_000 })
+    const again = await runCli(
+      ['data', 'import', '--dir', dir, '--name', 'big', '--csv', csv, '--spec', spec],
+      { timeoutMs: 120_000 }
+    )
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({ rows: 600_000 })
   }, 240_000)

@@ -13,7 +13,20 @@ describe('cohort node start (separate process)', () => {
     const init = await runCli(['node', 'init', '--dir', dir, '--name', 'bank', '--json'])
     expect(init.code).toBe(0)
     const { peerId, token } = JSON.parse(init.stdout) as { peerId: string; token: string }
-    expect((await runCli(['federation', 'add-member', '--file', join(dir, 'federation.json'), '--org', 'bank', '--peer-id', peerId])).code).toBe(0)
+    expect(
+      (
+        await runCli([
+          'federation',
+          'add-member',
+          '--file',
+          join(dir, 'federation.json'),
+          '--org',
+          'bank',
+          '--peer-id',
+          peerId
+        ])
+      ).code
+    ).toBe(0)
 
     const { child } = await startCli(['node', 'start', '--dir', dir], /admin API on/)
     try {
@@ -21,7 +34,9 @@ describe('cohort node start (separate process)', () => {
       const health = (await (await fetch(`${url}/health`)).json()) as { peerId: string }
       expect(health.peerId).toBe(peerId)
       expect((await fetch(`${url}/v1/identity`)).status).toBe(401)
-      expect((await fetch(`${url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+      expect(
+        (await fetch(`${url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })).status
+      ).toBe(200)
 
       const second = await runCli(['node', 'start', '--dir', dir])
       expect(second.code).toBe(1)

@@ -14,9 +14,16 @@ export interface CliResult {
 }
 
 /** Runs `cohort ARGS` in a child process and collects its output. */
-export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {}
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(NODE, [CLI, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {
@@ -35,7 +42,11 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<
 }
 
 /** Starts `cohort ARGS` as a long-running child; resolves once `ready` matches its stderr. */
-export function startCli(args: string[], ready: RegExp, timeoutMs = 30_000): Promise<{ child: ChildProcess; output: () => string }> {
+export function startCli(
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 30_000
+): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(NODE, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -54,7 +65,8 @@ export function startCli(args: string[], ready: RegExp, timeoutMs = 30_000): Pro
     child.stderr!.on('data', onData)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      if (!ready.test(out)) reject(new Error(`cohort ${args.join(' ')} exited with ${code} before ready:\n${out}`))
+      if (!ready.test(out))
+        reject(new Error(`cohort ${args.join(' ')} exited with ${code} before ready:\n${out}`))
     })
   })
 }
