@@ -5,6 +5,7 @@ import { register as demo } from './demo.ts'
 import { register as federation } from './federation.ts'
 import { register as node } from './node.ts'
 import { register as privacy } from './privacy.ts'
+import { register as secagg } from './secagg.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
-export const commandGroups: Array<(program: Command) => void> = [demo, node, data, federation, audit, privacy]
+export const commandGroups: Array<(program: Command) => void> = [demo, node, data, federation, audit, privacy, secagg]
