@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createAuditLog } from '../node/audit/audit-log.ts'
+import { createAuditLog } from '../platform/audit/audit-log.ts'
 import { importDataset } from '../node/data/import.ts'
 import { parseDatasetSpec } from '../node/data/spec.ts'
-import { openNodeStore } from '../node/storage/db.ts'
+import { openNodeStore } from '../platform/storage/db.ts'
 import { flag, report } from './_report.ts'
 
 const NUMERIC = 20

@@ -7,10 +7,10 @@ import type { FederationManifest } from '../configs/federation.ts'
 import { HOME_FILES, openNodeHome } from './home.ts'
 import type { NodeHome } from './home.ts'
 import { gcOrphanRows } from './data/dataset-store.ts'
-import { findMember, readManifest } from './federation/manifest.ts'
-import { createHost } from './net/libp2p-host.ts'
-import type { CohortLibp2p } from './net/libp2p-host.ts'
-import type { RefusedPeer } from './net/membership-gater.ts'
+import { findMember, readManifest } from '../platform/federation/manifest.ts'
+import { createHost } from '../platform/net/libp2p-host.ts'
+import type { CohortLibp2p } from '../platform/net/libp2p-host.ts'
+import type { RefusedPeer } from '../platform/net/membership-gater.ts'
 
 export interface PeerView {
   peerId: string

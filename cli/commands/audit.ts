@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { CohortError } from '../../crypto/cohort-error.ts'
-import type { VerifyResult } from '../../node/audit/chain.ts'
-import { exportAudit, verifyAuditExportFile } from '../../node/audit/export.ts'
+import type { VerifyResult } from '../../platform/audit/chain.ts'
+import { exportAudit, verifyAuditExportFile } from '../../platform/audit/export.ts'
 import { openNodeHome } from '../../node/home.ts'
 import { action, printJson } from '../action.ts'
 

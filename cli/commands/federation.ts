@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { MEMBER_ROLES } from '../../configs/federation.ts'
 import type { MemberRole } from '../../configs/federation.ts'
 import { CohortError } from '../../crypto/cohort-error.ts'
-import { addMember, readManifest } from '../../node/federation/manifest.ts'
+import { addMember, readManifest } from '../../platform/federation/manifest.ts'
 import { action, printJson } from '../action.ts'
 
 function parseRoles(value: string): MemberRole[] {

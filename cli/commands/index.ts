@@ -8,4 +8,12 @@ import { register as privacy } from './privacy.ts'
 import { register as secagg } from './secagg.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
-export const commandGroups: Array<(program: Command) => void> = [demo, node, data, federation, audit, privacy, secagg]
+export const commandGroups: Array<(program: Command) => void> = [
+  demo,
+  node,
+  data,
+  federation,
+  audit,
+  privacy,
+  secagg
+]

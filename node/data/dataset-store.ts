@@ -1,5 +1,5 @@
 import type { AbortOptions } from '@libp2p/interface'
-import type { NodeStore } from '../storage/db.ts'
+import type { NodeStore } from '../../platform/storage/db.ts'
 import { decodeChunk } from './chunk-codec.ts'
 import type { RowChunk } from './chunk-codec.ts'
 import { DatasetNameError, DatasetNotFoundError, DatasetStorageError } from './errors.ts'

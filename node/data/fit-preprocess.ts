@@ -1,4 +1,4 @@
-import type { NodeStore } from '../storage/db.ts'
+import type { NodeStore } from '../../platform/storage/db.ts'
 import { getManifest, readManifestRows } from './dataset-store.ts'
 import { DatasetNotFoundError, PreprocessError } from './errors.ts'
 import { MIN_STD, encodeFeatures, referenceStats } from './preprocess.ts'

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { AbortOptions } from '@libp2p/interface'
-import type { AuditLog } from '../audit/audit-log.ts'
-import type { NodeStore } from '../storage/db.ts'
+import type { AuditLog } from '../../platform/audit/audit-log.ts'
+import type { NodeStore } from '../../platform/storage/db.ts'
 import { ChunkBuilder } from './chunk-codec.ts'
 import { fileChunks, readLines } from './csv-reader.ts'
 import {

@@ -2,8 +2,8 @@ import { commit, createBudget, parseBudget, release, reserve, spent } from '../.
 import type { BudgetCap, BudgetState } from '../../crypto/dp/budget.ts'
 import { BudgetExhaustedError } from '../../crypto/dp/errors.ts'
 import type { DpEvent } from '../../crypto/dp/events.ts'
-import type { AuditLog } from '../audit/audit-log.ts'
-import type { NodeStore } from '../storage/db.ts'
+import type { AuditLog } from '../../platform/audit/audit-log.ts'
+import type { NodeStore } from '../../platform/storage/db.ts'
 
 /** What a budget is kept for: one dataset and one purpose. */
 export interface BudgetScope {

@@ -1,7 +1,7 @@
 import { NodePolicy } from '../../configs/node-config.ts'
 import { validate } from '../../configs/load.ts'
-import type { AuditLog } from '../audit/audit-log.ts'
-import type { NodeStore } from '../storage/db.ts'
+import type { AuditLog } from '../../platform/audit/audit-log.ts'
+import type { NodeStore } from '../../platform/storage/db.ts'
 
 const POLICY_KEY = 'node'
 

@@ -36,7 +36,7 @@ import type {
   ParticipantStats
 } from '../../protocols/secagg/participant.ts'
 import type { Transport } from '../../protocols/transport.ts'
-import type { AuditLog } from '../audit/audit-log.ts'
+import type { AuditLog } from '../../platform/audit/audit-log.ts'
 
 /** What the runner needs from the node. */
 export interface SecaggParticipantDeps {

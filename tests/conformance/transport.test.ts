@@ -5,7 +5,7 @@ import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import type { Libp2p } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
-import { createLibp2pTransport } from '../../node/net/libp2p-transport.ts'
+import { createLibp2pTransport } from '../../platform/net/libp2p-transport.ts'
 import { createLoopbackNetwork } from '../../simulations/loopback-transport.ts'
 import { transportSuite } from './transport.suite.ts'
 

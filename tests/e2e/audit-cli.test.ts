@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openNodeStore } from '../../node/storage/db.ts'
+import { openNodeStore } from '../../platform/storage/db.ts'
 import { runCli } from '../helpers/cli.ts'
 
 describe('cohort node init / federation / audit (CLI)', () => {

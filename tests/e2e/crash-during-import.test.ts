@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openNodeStore } from '../../node/storage/db.ts'
+import { openNodeStore } from '../../platform/storage/db.ts'
 import { CLI, NODE, REPO, exited, runCli, startCli } from '../helpers/cli.ts'
 
 async function writeSyntheticCsv(path: string, rows: number): Promise<void> {

@@ -1,10 +1,10 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryLevel } from 'memory-level'
-import { createAuditLog } from '../../node/audit/audit-log.ts'
-import type { AuditLog, AuditSigner } from '../../node/audit/audit-log.ts'
-import { storeOn } from '../../node/storage/db.ts'
-import type { NodeStore, RootDb } from '../../node/storage/db.ts'
+import { createAuditLog } from '../../platform/audit/audit-log.ts'
+import type { AuditLog, AuditSigner } from '../../platform/audit/audit-log.ts'
+import { storeOn } from '../../platform/storage/db.ts'
+import type { NodeStore, RootDb } from '../../platform/storage/db.ts'
 
 /** A node store on memory-level plus an audit log signed by a fresh Ed25519 key, for unit tests. */
 export async function memoryNode(): Promise<{ store: NodeStore; audit: AuditLog; signer: AuditSigner }> {

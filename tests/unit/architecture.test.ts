@@ -17,17 +17,20 @@ const LAYERS = [
 type Layer = (typeof LAYERS)[number]
 
 /**
- * Which top-level folders each folder may import (design.md: cli -> simulations -> node | coordinator
- * -> protocols -> crypto; configs importable by node, coordinator, simulations and cli).
+ * Which top-level folders each folder may import (docs/architecture.md: cli -> simulations -> node |
+ * coordinator -> platform -> protocols -> crypto; configs importable by platform, node, coordinator,
+ * simulations and cli). `platform` holds what both roles run (storage, audit log, identity, libp2p),
+ * so node and coordinator never import each other.
  */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
   crypto: ['crypto'],
   protocols: ['protocols', 'crypto'],
   configs: ['configs', 'crypto'],
-  node: ['node', 'protocols', 'crypto', 'configs'],
-  coordinator: ['coordinator', 'protocols', 'crypto', 'configs'],
-  simulations: ['simulations', 'node', 'coordinator', 'protocols', 'crypto', 'configs'],
-  cli: ['cli', 'simulations', 'node', 'coordinator', 'protocols', 'crypto', 'configs'],
+  platform: ['platform', 'protocols', 'crypto', 'configs'],
+  node: ['node', 'platform', 'protocols', 'crypto', 'configs'],
+  coordinator: ['coordinator', 'platform', 'protocols', 'crypto', 'configs'],
+  simulations: ['simulations', 'node', 'coordinator', 'platform', 'protocols', 'crypto', 'configs'],
+  cli: ['cli', 'simulations', 'node', 'coordinator', 'platform', 'protocols', 'crypto', 'configs'],
   bench: [...LAYERS],
   tests: [...LAYERS]
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import type { AuditLog } from '../../audit/audit-log.ts'
+import type { AuditLog } from '../../../platform/audit/audit-log.ts'
 
 /** Options of {@link auditWrites}. */
 export interface AuditWritesOptions {

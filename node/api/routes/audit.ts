@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { exportAudit } from '../../audit/export.ts'
+import { exportAudit } from '../../../platform/audit/export.ts'
 import type { AdminContext } from '../context.ts'
 import { queryParams } from '../middleware/validate.ts'
 

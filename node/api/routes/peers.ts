@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { PeerIdString } from '../../../configs/federation.ts'
-import { findMember, readManifest } from '../../federation/manifest.ts'
+import { findMember, readManifest } from '../../../platform/federation/manifest.ts'
 import type { PeerView } from '../../node.ts'
 import type { AdminContext } from '../context.ts'
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditEntryView } from '../../../node/api/routes/audit.ts'
-import { parseAuditExport, verifyAuditExport } from '../../../node/audit/export.ts'
+import { parseAuditExport, verifyAuditExport } from '../../../platform/audit/export.ts'
 import { apiFixture, errorOf } from './api-fixture.ts'
 import type { ApiFixture } from './api-fixture.ts'
 

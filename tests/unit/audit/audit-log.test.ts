@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { seqKey } from '../../../node/audit/entry.ts'
-import { exportAudit, parseAuditExport, verifyAuditExport } from '../../../node/audit/export.ts'
+import { seqKey } from '../../../platform/audit/entry.ts'
+import { exportAudit, parseAuditExport, verifyAuditExport } from '../../../platform/audit/export.ts'
 import { memoryNode } from '../../helpers/memory-node.ts'
 
 async function nodeWithEntries(n: number) {

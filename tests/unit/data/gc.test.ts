@@ -7,7 +7,7 @@ import { writeCsv } from '../../../bench/import.ts'
 import { chunkKey, gcOrphanRows, holdGeneration, readRows } from '../../../node/data/dataset-store.ts'
 import { importDataset } from '../../../node/data/import.ts'
 import { loadDatasetSpec } from '../../../node/data/spec.ts'
-import { openNodeStore } from '../../../node/storage/db.ts'
+import { openNodeStore } from '../../../platform/storage/db.ts'
 import { memoryNode } from '../../helpers/memory-node.ts'
 
 const credit = loadDatasetSpec('datasets/credit_data/spec.json')

@@ -4,7 +4,7 @@ import { DatasetInvalidError, formatReport } from '../../../node/data/errors.ts'
 import type { ValidationReport } from '../../../node/data/errors.ts'
 import { importDataset } from '../../../node/data/import.ts'
 import { loadDatasetSpec, parseDatasetSpec } from '../../../node/data/spec.ts'
-import type { NodeStore } from '../../../node/storage/db.ts'
+import type { NodeStore } from '../../../platform/storage/db.ts'
 import { memoryNode } from '../../helpers/memory-node.ts'
 
 const credit = loadDatasetSpec('datasets/credit_data/spec.json')

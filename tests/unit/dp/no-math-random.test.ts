@@ -25,7 +25,9 @@ function tsFiles(dir: string): string[] {
 
 describe('randomness sources', () => {
   it('no Math.random in crypto/, protocols/ or node/', () => {
-    const files = ['crypto', 'protocols', 'node'].flatMap((d) => tsFiles(join(root, d)))
+    const files = ['crypto', 'protocols', 'platform', 'node', 'coordinator'].flatMap((d) =>
+      tsFiles(join(root, d))
+    )
     expect(files.length).toBeGreaterThan(0)
     const offenders = files
       .filter((f) => /Math\s*\.\s*random/.test(readFileSync(f, 'utf8')))

@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { gaussianEvent, poissonSampledEvent, selfComposedEvent } from '../../../crypto/dp/events.ts'
-import { createAuditLog } from '../../../node/audit/audit-log.ts'
+import { createAuditLog } from '../../../platform/audit/audit-log.ts'
 import { createLedger } from '../../../node/ledger/ledger.ts'
 import type { BudgetScope } from '../../../node/ledger/ledger.ts'
-import { openNodeStore } from '../../../node/storage/db.ts'
+import { openNodeStore } from '../../../platform/storage/db.ts'
 import { memoryNode } from '../../helpers/memory-node.ts'
 
 const scope: BudgetScope = { dataset: 'credit' }

@@ -12,8 +12,8 @@ import type { Transport } from '../../../protocols/transport.ts'
 import { createLoopbackNetwork } from '../../../simulations/loopback-transport.ts'
 import { memoryAudit, simIdentity } from '../../../simulations/secagg-federation.ts'
 import type { SimIdentity } from '../../../simulations/secagg-federation.ts'
-import type { AuditLog } from '../../../node/audit/audit-log.ts'
-import type { NodeStore } from '../../../node/storage/db.ts'
+import type { AuditLog } from '../../../platform/audit/audit-log.ts'
+import type { NodeStore } from '../../../platform/storage/db.ts'
 
 let node: SimIdentity
 let others: SimIdentity[]
