@@ -1,0 +1,110 @@
+import { z } from 'zod'
+
+/**
+ * The model part of a job (and of a simulation scenario: both use this exact shape, so a scenario's
+ * `model:` block can be submitted as a job unchanged).
+ */
+export const ModelConfig = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('logreg'),
+      rounds: z.number().int().min(1).max(10_000).default(20),
+      localEpochs: z.number().int().min(1).max(1000).default(1),
+      batchSize: z.number().int().min(1).max(1_000_000).default(64),
+      learningRate: z.number().positive().max(100).default(0.1),
+      /** FedProx proximal term μ; 0 = FedAvg. */
+      mu: z.number().nonnegative().default(0),
+      l2: z.number().nonnegative().default(0)
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('mlp'),
+      hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(4).default([32]),
+      rounds: z.number().int().min(1).max(10_000).default(20),
+      localEpochs: z.number().int().min(1).max(1000).default(1),
+      batchSize: z.number().int().min(1).max(1_000_000).default(64),
+      learningRate: z.number().positive().max(100).default(0.05),
+      mu: z.number().nonnegative().default(0),
+      l2: z.number().nonnegative().default(0)
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('kmeans'),
+      k: z.number().int().min(2).max(256),
+      rounds: z.number().int().min(1).max(1000).default(10)
+    })
+    .strict()
+])
+export type ModelConfig = z.infer<typeof ModelConfig>
+
+/** Differential privacy of a job: `none`, or a target epsilon / an explicit noise multiplier. */
+export const DpConfig = z.union([
+  z.literal('none'),
+  z
+    .object({
+      /** `record`: DP-SGD per example at each node; `update`: distributed noise on clipped updates. */
+      mode: z.enum(['record', 'update']).default('record'),
+      epsilon: z.number().positive().optional(),
+      noiseMultiplier: z.number().positive().optional(),
+      delta: z.number().positive().lt(1).default(1e-5),
+      clipNorm: z.number().positive().default(1)
+    })
+    .strict()
+    .refine((d) => (d.epsilon === undefined) !== (d.noiseMultiplier === undefined), {
+      message: 'give exactly one of epsilon or noiseMultiplier'
+    })
+])
+export type DpConfig = z.infer<typeof DpConfig>
+
+export const SecureAggregation = z.enum(['secagg+', 'he', 'none'])
+export type SecureAggregation = z.infer<typeof SecureAggregation>
+
+/** What one node contributes: its dataset and, optionally, a subset of features. */
+export const NodeDataConfig = z
+  .object({
+    dataset: z.string().min(1),
+    /** Encoded feature names to use; omitted = every feature of the dataset's schema. */
+    features: z.array(z.string()).optional()
+  })
+  .strict()
+
+/**
+ * A training job file (`cohort job submit FILE`). Every node checks it against its own policy
+ * before taking part.
+ */
+export const JobConfig = z
+  .object({
+    name: z.string().min(1).max(100),
+    model: ModelConfig,
+    /** Default data selection for every node. */
+    data: NodeDataConfig,
+    /** Per-org overrides of `data`. */
+    nodes: z.record(z.string(), NodeDataConfig).default({}),
+    /** Orgs that take part; omitted = every `node` member of the federation. */
+    participants: z.array(z.string()).optional(),
+    secureAggregation: SecureAggregation.default('secagg+'),
+    dp: DpConfig.default('none'),
+    minParticipants: z.number().int().min(2).default(3),
+    secagg: z
+      .object({
+        /** Fraction of the round's parties that must survive (threshold t = ceil(fraction * n)). */
+        threshold: z.number().gt(0.5).max(1).default(0.67),
+        /** Neighbours per party; 'full' = complete graph. */
+        neighbours: z.union([z.literal('full'), z.number().int().min(2)]).default('full'),
+        ringBits: z.number().int().min(16).max(62).default(32)
+      })
+      .strict()
+      .default({ threshold: 0.67, neighbours: 'full', ringBits: 32 }),
+    deadlines: z
+      .object({
+        phaseMs: z.number().int().min(100).default(60_000),
+        trainMs: z.number().int().min(100).default(600_000)
+      })
+      .strict()
+      .default({ phaseMs: 60_000, trainMs: 600_000 }),
+    seed: z.number().int().nonnegative().optional()
+  })
+  .strict()
+export type JobConfig = z.infer<typeof JobConfig>
