@@ -24,7 +24,7 @@ export interface RequestOptions extends AbortOptions {
 
 /**
  * Unary request/response between peers: one stream per request, one length-prefixed frame each way.
- * Implementations: libp2p (node/net/libp2p-transport.ts) and in-process loopback
+ * Implementations: libp2p (platform/net/libp2p-transport.ts) and in-process loopback
  * (simulations/loopback-transport.ts). Protocol code runs unchanged on both.
  */
 export interface Transport {
