@@ -23,9 +23,8 @@ const CSV = [
 ].join('\n')
 
 // The vendored copy when the repo has one, else the shared read-only datasets next to the repo.
-const CREDIT_DIR = [resolve('datasets/credit_data'), resolve('../shared/data/credit_data')].find((d) =>
-  existsSync(join(d, 'data.csv'))
-)
+/** The vendored copy: it is part of the repository, so this test never depends on ../shared. */
+const CREDIT_DIR = resolve(import.meta.dirname, '../../../datasets/credit_data')
 
 interface Issue {
   line: number
@@ -189,28 +188,25 @@ describe('admin API: datasets', () => {
     expect((await errorOf(res)).code).toBe('COHORT_UNSUPPORTED_MEDIA_TYPE')
   })
 
-  it.skipIf(CREDIT_DIR === undefined)(
-    'imports the full credit_data (4454 rows) with its spec.json',
-    async () => {
-      const dir = CREDIT_DIR!
-      const res = await post(
-        'credit',
-        readFileSync(join(dir, 'data.csv')),
-        `spec=${encodeURIComponent(join(dir, 'spec.json'))}`
-      )
-      expect(res.status).toBe(201)
-      expect(((await res.json()) as { dataset: { rows: number } }).dataset.rows).toBe(4454)
-      const d = (await (await get('/v1/datasets/credit')).json()) as {
-        rows: number
-        features: number
-        split: { train: number; test: number }
-      }
-      expect(d.rows).toBe(4454)
-      expect(d.features).toBe(26)
-      // test = row_index % 5 == 0 over rows 0..4453
-      expect(d.split).toMatchObject({ test: 891, train: 3563 })
+  it('imports the full credit_data (4454 rows) with its spec.json', async () => {
+    const dir = CREDIT_DIR
+    const res = await post(
+      'credit',
+      readFileSync(join(dir, 'data.csv')),
+      `spec=${encodeURIComponent(join(dir, 'spec.json'))}`
+    )
+    expect(res.status).toBe(201)
+    expect(((await res.json()) as { dataset: { rows: number } }).dataset.rows).toBe(4454)
+    const d = (await (await get('/v1/datasets/credit')).json()) as {
+      rows: number
+      features: number
+      split: { train: number; test: number }
     }
-  )
+    expect(d.rows).toBe(4454)
+    expect(d.features).toBe(26)
+    // test = row_index % 5 == 0 over rows 0..4453
+    expect(d.split).toMatchObject({ test: 891, train: 3563 })
+  })
 })
 
 describe('admin API: dataset upload over the body limit', () => {
