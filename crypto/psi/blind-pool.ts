@@ -163,7 +163,9 @@ export function createBlindPool(init: BlindPoolInit = {}): BlindPool {
       const n = points.length / PSI_POINT_BYTES
       if (n < Math.max(1, inlineBelow)) return blindPoints(key, points)
       return await fanOut(n, (id, from, to) => {
-        const slice = points.slice(from * PSI_POINT_BYTES, to * PSI_POINT_BYTES) // copy: we transfer it
+        // A real copy, which we transfer: Buffer#slice is a view, and transferring its buffer would
+        // detach the caller's memory (a decoded network frame is a Buffer).
+        const slice = Uint8Array.prototype.slice.call(points, from * PSI_POINT_BYTES, to * PSI_POINT_BYTES)
         return { task: { id, op: 'blind', key, points: slice }, transfer: [slice.buffer] }
       })
     },

@@ -7,6 +7,7 @@ const LAYERS = [
   'crypto',
   'protocols',
   'configs',
+  'platform',
   'node',
   'coordinator',
   'simulations',
@@ -18,13 +19,13 @@ type Layer = (typeof LAYERS)[number]
 
 /**
  * Which top-level folders each folder may import (docs/architecture.md: cli -> simulations -> node |
- * coordinator -> platform -> protocols -> crypto; configs importable by platform, node, coordinator,
- * simulations and cli). `platform` holds what both roles run (storage, audit log, identity, libp2p),
+ * coordinator -> platform -> protocols -> crypto; configs (schemas only, importing nothing but
+ * crypto's error base) importable from protocols up). `platform` holds what both roles run (storage, audit log, identity, libp2p),
  * so node and coordinator never import each other.
  */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
   crypto: ['crypto'],
-  protocols: ['protocols', 'crypto'],
+  protocols: ['protocols', 'crypto', 'configs'],
   configs: ['configs', 'crypto'],
   platform: ['platform', 'protocols', 'crypto', 'configs'],
   node: ['node', 'platform', 'protocols', 'crypto', 'configs'],

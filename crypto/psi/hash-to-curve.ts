@@ -1,0 +1,343 @@
+/**
+ * Hashing ids onto Curve25519 for PSI v2: RFC 9380 `curve25519_XMD:SHA-512_ELL2_RO_` (§6.7.1
+ * Elligator 2, straight-line Appendix G.2.1; expand_message_xmd §5.3.1 with SHA-512; hash_to_field
+ * §5.2 with L = 48, count = 2), with the domain separation tag `cohort/psi/v2`, and WITHOUT the final
+ * clear_cofactor: we output the u-coordinate of R = Q0 + Q1 and let the blinding scalar clear the
+ * cofactor. X25519 clamps every scalar to c = 8·m (RFC 7748 §5), so the first blinding computes
+ * [c]R = [m]([8]R) = [m]·hash_to_curve(msg): exactly a blinding of the RFC's output point, which lies
+ * in the prime-order subgroup. Unlike v1 (crypto/psi/blind.ts, a raw hashed u-coordinate), every
+ * hashed point is on the curve E and never on its twist, so blinded values carry no curve/twist bit
+ * (see README.md, "v2").
+ *
+ *   msg     = salt (32 bytes) || utf8(id)           (fixed-length salt: the split is unambiguous)
+ *   u0, u1  = hash_to_field(msg, 2)                 DST = "cohort/psi/v2"
+ *   Q0, Q1  = map_to_curve_elligator2_curve25519(u0), (u1)   (Montgomery form, B = 1, A = 486662)
+ *   out     = x(Q0 + Q1) as 32 bytes little-endian  (RFC 7748 u-coordinate encoding)
+ *
+ * Cost: two inversion-free square-root exponentiations per id plus a share of one batched inversion
+ * (Montgomery's trick over the batch). Field arithmetic is ./_fe25519.ts (Float64 limbs, no
+ * allocation). Measured in `npm run bench -- psi` (psi.h2c_us_per_id).
+ */
+import { createHash } from 'node:crypto'
+import { aBytes, aString } from '../asserts.ts'
+import { CryptoArgumentError, LowOrderPointError } from '../errors.ts'
+import type { DomainLabel } from '../kdf.ts'
+import {
+  fe,
+  feAdd,
+  feCmov,
+  feCopy,
+  feEq,
+  feFromBigInt,
+  feFromBytesBE48,
+  feInv,
+  feIsZero,
+  feMul,
+  feMulSmall,
+  feNeg,
+  fePow2523,
+  feSgn0,
+  feSmall,
+  feSqr,
+  feSub,
+  feToBytes
+} from './_fe25519.ts'
+import type { Fe } from './_fe25519.ts'
+import { PSI_POINT_BYTES, PSI_SALT_BYTES } from './blind.ts'
+
+/**
+ * Domain separation tag of PSI v2 hashing (RFC 9380 §3.1 DST).
+ * @example
+ * hashIdToCurve('u00042', salt) // hashed under PSI_V2_LABEL
+ */
+export const PSI_V2_LABEL: DomainLabel = 'cohort/psi/v2'
+
+const P = (1n << 255n) - 19n
+const J = 486662
+// RFC 9380 G.2.1 constants for curve25519: c2 = 2^((p+3)/8), c3 = sqrt(-1) = 2^((p-1)/4).
+function powBig(b: bigint, e: bigint): bigint {
+  let r = 1n
+  let x = b % P
+  while (e > 0n) {
+    if (e & 1n) r = (r * x) % P
+    x = (x * x) % P
+    e >>= 1n
+  }
+  return r
+}
+const C2 = feFromBigInt(powBig(2n, (P + 3n) / 8n))
+const C3 = feFromBigInt(powBig(2n, (P - 1n) / 4n))
+const ONE = feSmall(1)
+const J_FE = feSmall(J)
+const MINUS_J = feFromBigInt(P - BigInt(J))
+
+const LEN_IN_BYTES = 96 // count 2 · L 48
+const Z_PAD = new Uint8Array(128) // s_in_bytes of SHA-512
+
+function dstPrime(dst: string): Uint8Array {
+  const d = new TextEncoder().encode(dst)
+  if (d.length === 0 || d.length > 255) throw new CryptoArgumentError('DST must be 1..255 bytes')
+  const out = new Uint8Array(d.length + 1)
+  out.set(d)
+  out[d.length] = d.length
+  return out
+}
+const DST_V2 = dstPrime(PSI_V2_LABEL)
+
+/**
+ * expand_message_xmd (RFC 9380 §5.3.1) with SHA-512 for len_in_bytes = 96 (ell = 2), writing
+ * b_1 || b_2[0..32) into `out`. `parts` are concatenated to form msg.
+ */
+function expandXmd96(parts: readonly (Uint8Array | string)[], dst: Uint8Array, out: Uint8Array): void {
+  const h0 = createHash('sha512').update(Z_PAD)
+  for (const p of parts) h0.update(p)
+  const b0 = h0
+    .update(Uint8Array.of(0, LEN_IN_BYTES, 0))
+    .update(dst)
+    .digest()
+  const b1 = createHash('sha512').update(b0).update(Uint8Array.of(1)).update(dst).digest()
+  for (let i = 0; i < 64; i++) b0[i]! ^= b1[i]!
+  const b2 = createHash('sha512').update(b0).update(Uint8Array.of(2)).update(dst).digest()
+  out.set(b1, 0)
+  out.set(b2.subarray(0, LEN_IN_BYTES - 64), 64)
+}
+
+// Scratch of the map (module-level: the map is synchronous and never re-entered).
+const tv1 = fe()
+const tv2 = fe()
+const tv3 = fe()
+const xd = fe()
+const gxd = fe()
+const gx1 = fe()
+const gx2 = fe()
+const y11 = fe()
+const y12 = fe()
+const y1 = fe()
+const y21 = fe()
+const y22 = fe()
+const y2 = fe()
+const x2n = fe()
+const negY = fe()
+
+/**
+ * map_to_curve_elligator2_curve25519 (RFC 9380 Appendix G.2.1, step for step): writes the
+ * Montgomery point (xn / xd, y) for field element u. xd is never 0 (1 + 2u² ≠ 0 as -1/2 is not a
+ * square mod p).
+ */
+function mapElligator2(u: Fe, outXn: Fe, outXd: Fe, outY: Fe): void {
+  feSqr(tv1, u) //  1. tv1 = u^2
+  feAdd(tv1, tv1, tv1) //  2. tv1 = 2 * tv1
+  feAdd(xd, tv1, ONE) //  3. xd = tv1 + 1
+  //  4. x1n = -J (constant MINUS_J)
+  feSqr(tv2, xd) //  5. tv2 = xd^2
+  feMul(gxd, tv2, xd) //  6. gxd = tv2 * xd
+  feMulSmall(gx1, tv1, J) //  7. gx1 = J * tv1
+  feMul(gx1, gx1, MINUS_J) //  8. gx1 = gx1 * x1n
+  feAdd(gx1, gx1, tv2) //  9. gx1 = gx1 + tv2
+  feMul(gx1, gx1, MINUS_J) // 10. gx1 = gx1 * x1n
+  feSqr(tv3, gxd) // 11. tv3 = gxd^2
+  feSqr(tv2, tv3) // 12. tv2 = tv3^2
+  feMul(tv3, tv3, gxd) // 13. tv3 = tv3 * gxd
+  feMul(tv3, tv3, gx1) // 14. tv3 = tv3 * gx1
+  feMul(tv2, tv2, tv3) // 15. tv2 = tv2 * tv3
+  fePow2523(y11, tv2) // 16. y11 = tv2^c4, c4 = (p - 5) / 8
+  feMul(y11, y11, tv3) // 17. y11 = y11 * tv3
+  feMul(y12, y11, C3) // 18. y12 = y11 * c3
+  feSqr(tv2, y11) // 19. tv2 = y11^2
+  feMul(tv2, tv2, gxd) // 20. tv2 = tv2 * gxd
+  const e1 = feEq(tv2, gx1) // 21. e1 = tv2 == gx1
+  feCopy(y1, y12) // 22. y1 = CMOV(y12, y11, e1)
+  feCmov(y1, y11, e1)
+  feMul(x2n, MINUS_J, tv1) // 23. x2n = x1n * tv1
+  feMul(y21, y11, u) // 24. y21 = y11 * u
+  feMul(y21, y21, C2) // 25. y21 = y21 * c2
+  feMul(y22, y21, C3) // 26. y22 = y21 * c3
+  feMul(gx2, gx1, tv1) // 27. gx2 = gx1 * tv1
+  feSqr(tv2, y21) // 28. tv2 = y21^2
+  feMul(tv2, tv2, gxd) // 29. tv2 = tv2 * gxd
+  const e2 = feEq(tv2, gx2) // 30. e2 = tv2 == gx2
+  feCopy(y2, y22) // 31. y2 = CMOV(y22, y21, e2)
+  feCmov(y2, y21, e2)
+  feSqr(tv2, y1) // 32. tv2 = y1^2
+  feMul(tv2, tv2, gxd) // 33. tv2 = tv2 * gxd
+  const e3 = feEq(tv2, gx1) // 34. e3 = tv2 == gx1
+  feCopy(outXn, x2n) // 35. xn = CMOV(x2n, x1n, e3)
+  feCmov(outXn, MINUS_J, e3)
+  feCopy(outY, y2) // 36. y = CMOV(y2, y1, e3)
+  feCmov(outY, y1, e3)
+  const e4 = feSgn0(outY) // 37. e4 = sgn0(y) == 1
+  feNeg(negY, outY) // 38. y = CMOV(y, -y, e3 XOR e4)
+  feCmov(outY, negY, e3 ^ e4)
+  feCopy(outXd, xd) // 39. return (xn, xd, y, 1)
+}
+
+/** One id's pending sum: numerator of x(Q0 + Q1) and its denominator (inverted in a batch). */
+interface Pending {
+  num: Fe
+  den: Fe
+}
+
+const u0 = fe()
+const u1 = fe()
+const xn1 = fe()
+const xd1 = fe()
+const yq1 = fe()
+const xn2 = fe()
+const xd2 = fe()
+const yq2 = fe()
+const a1 = fe()
+const a2 = fe()
+const dd = fe()
+const nn = fe()
+const dd2 = fe()
+const s = fe()
+const uniform = new Uint8Array(LEN_IN_BYTES)
+
+/**
+ * x(Q0 + Q1) as a fraction num/den on the Montgomery curve v² = u³ + Au² + u, from
+ * Q_i = (xn_i / xd_i, y_i): with D = xn2·xd1 - xn1·xd2 and N = (y2 - y1)·xd1·xd2 (so λ = N / D),
+ *   x3 = λ² - A - x1 - x2 = (N²·xd1·xd2 - D²·(A·xd1·xd2 + xn1·xd2 + xn2·xd1)) / (D²·xd1·xd2).
+ * D = 0 means x(Q0) = x(Q1) (probability ~2^-253): refused rather than special-cased.
+ */
+function hashPending(msgParts: readonly (Uint8Array | string)[], dst: Uint8Array, out: Pending): void {
+  expandXmd96(msgParts, dst, uniform)
+  feFromBytesBE48(u0, uniform, 0)
+  feFromBytesBE48(u1, uniform, 48)
+  mapElligator2(u0, xn1, xd1, yq1)
+  mapElligator2(u1, xn2, xd2, yq2)
+  feMul(a1, xn1, xd2) // xn1·xd2
+  feMul(a2, xn2, xd1) // xn2·xd1
+  feSub(dd, a2, a1) // D
+  if (feIsZero(dd) === 1) {
+    throw new LowOrderPointError('hash-to-curve hit x(Q0) = x(Q1) (probability ~2^-253); refusing this id')
+  }
+  feMul(s, xd1, xd2) // xd1·xd2
+  feSub(nn, yq2, yq1)
+  feMul(nn, nn, s) // N
+  feSqr(dd2, dd) // D²
+  feMul(out.den, dd2, s) // D²·xd1·xd2
+  feSqr(nn, nn) // N²
+  feMul(out.num, nn, s) // N²·xd1·xd2
+  feMulSmall(s, s, J) // A·xd1·xd2
+  feAdd(s, s, a1)
+  feAdd(s, s, a2)
+  feMul(s, s, dd2)
+  feSub(out.num, out.num, s)
+}
+
+function aSalt(salt: unknown): asserts salt is Uint8Array {
+  aBytes(salt, PSI_SALT_BYTES, 'salt')
+}
+
+const inv = fe()
+const acc = fe()
+const tmp = fe()
+
+/**
+ * Completes a batch: Montgomery's trick inverts all denominators with one inversion, then
+ * out_i = num_i / den_i as canonical u-coordinates.
+ */
+function finishBatch(pending: Pending[], count: number, out: Uint8Array, at: number): void {
+  // prefix[i] = den_0 · ... · den_i, kept in pending[i].den's place via a side array.
+  const prefix: Fe[] = new Array(count)
+  feCopy(acc, ONE)
+  for (let i = 0; i < count; i++) {
+    feMul(acc, acc, pending[i]!.den)
+    const p = fe()
+    feCopy(p, acc)
+    prefix[i] = p
+  }
+  feInv(inv, acc)
+  for (let i = count - 1; i >= 0; i--) {
+    // inv = 1 / (den_0 ... den_i); 1/den_i = inv · prefix[i-1]
+    if (i > 0) feMul(tmp, inv, prefix[i - 1]!)
+    else feCopy(tmp, inv)
+    feMul(inv, inv, pending[i]!.den)
+    feMul(tmp, tmp, pending[i]!.num)
+    feToBytes(out, at + i * PSI_POINT_BYTES, tmp)
+  }
+}
+
+const BATCH = 256
+
+/**
+ * Hashes ids onto Curve25519 (RFC 9380 curve25519_XMD:SHA-512_ELL2_RO_ without the cofactor
+ * multiplication; see the file comment) and returns their u-coordinates packed: point i at
+ * [32i, 32i + 32). Each id's bytes are used as given: callers normalise ids first.
+ *
+ * @param ids - the ids (non-empty strings are not required: the empty string hashes like any other)
+ * @param salt - 32 bytes agreed for this PSI run
+ * @throws CryptoArgumentError for a bad salt or a non-string id
+ * @example
+ * const points = hashIdsToCurve(['u00001', 'u00002'], salt) // 64 bytes, both on E
+ */
+export function hashIdsToCurve(ids: readonly string[], salt: Uint8Array): Uint8Array {
+  aSalt(salt)
+  if (!Array.isArray(ids)) throw new CryptoArgumentError('ids must be an array of strings')
+  const out = new Uint8Array(ids.length * PSI_POINT_BYTES)
+  const pending: Pending[] = Array.from({ length: Math.min(BATCH, ids.length) }, () => ({
+    num: fe(),
+    den: fe()
+  }))
+  for (let start = 0; start < ids.length; start += BATCH) {
+    const count = Math.min(BATCH, ids.length - start)
+    for (let i = 0; i < count; i++) {
+      const id = ids[start + i]
+      if (typeof id !== 'string') throw new CryptoArgumentError(`ids[${start + i}] must be a string`)
+      hashPending([salt, Buffer.from(id, 'utf8')], DST_V2, pending[i]!)
+    }
+    finishBatch(pending, count, out, start * PSI_POINT_BYTES)
+  }
+  return out
+}
+
+/**
+ * Hashes one id (see {@link hashIdsToCurve}).
+ *
+ * @example
+ * const u = hashIdToCurve('customer-42', salt) // 32 bytes
+ */
+export function hashIdToCurve(id: string, salt: Uint8Array): Uint8Array {
+  aString(id, 'id')
+  return hashIdsToCurve([id], salt)
+}
+
+/**
+ * TEST ONLY: the RFC 9380 pieces with an arbitrary DST, for the published test vectors
+ * (tests/vectors/psi-h2c-curve25519-ro.json): hash_to_field outputs, Q0, Q1 and x(Q0 + Q1).
+ * @example
+ * __TEST.hashToFieldAndMap(new TextEncoder().encode('abc'), 'QUUX-V01-CS02-with-curve25519_XMD:SHA-512_ELL2_RO_')
+ */
+export const __TEST = Object.freeze({
+  hashToFieldAndMap(msg: Uint8Array, dst: string) {
+    const d = dstPrime(dst)
+    expandXmd96([msg], d, uniform)
+    feFromBytesBE48(u0, uniform, 0)
+    feFromBytesBE48(u1, uniform, 48)
+    const q = (u: Fe) => {
+      const xn = fe()
+      const xdd = fe()
+      const y = fe()
+      mapElligator2(u, xn, xdd, y)
+      const x = fe()
+      feInv(x, xdd)
+      feMul(x, x, xn)
+      return { x: toBig(x), y: toBig(y) }
+    }
+    const res = { u: [toBig(u0), toBig(u1)], Q0: q(u0), Q1: q(u1) }
+    const pending = { num: fe(), den: fe() }
+    hashPending([msg], d, pending)
+    const out = new Uint8Array(32)
+    finishBatch([pending], 1, out, 0)
+    return { ...res, sumX: out }
+  },
+  jConstant: J_FE
+})
+
+function toBig(a: Fe): bigint {
+  const b = new Uint8Array(32)
+  feToBytes(b, 0, a)
+  let v = 0n
+  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!)
+  return v
+}
