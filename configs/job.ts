@@ -33,7 +33,15 @@ export const ModelConfig = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('kmeans'),
       k: z.number().int().min(2).max(256),
-      rounds: z.number().int().min(1).max(1000).default(10)
+      rounds: z.number().int().min(1).max(1000).default(10),
+      /**
+       * Initialisations trained side by side, the best kept (scikit-learn's n_init). Each multiplies
+       * the vector length and, under DP, the sensitivity by sqrt(candidates).
+       * @default 10 without DP, 1 with DP
+       */
+      candidates: z.number().int().min(1).max(64).optional(),
+      /** Standard deviation of the random initial centroids in the standardised space. @default 1 */
+      initScale: z.number().positive().max(100).optional()
     })
     .strict()
 ])
@@ -85,6 +93,19 @@ export const JobConfig = z
     /** Orgs that take part; omitted = every `node` member of the federation. */
     participants: z.array(z.string()).optional(),
     secureAggregation: SecureAggregation.default('secagg+'),
+    /**
+     * Homomorphic aggregation (`secureAggregation: he`): the key-holder's public-key fingerprint the
+     * job pins (nodes refuse any other key), and optionally which key-holder org to use (default:
+     * the manifest's only `keyholder`). Relies on the coordinator and the key-holder not colluding
+     * (protocols/he-agg/README.md).
+     */
+    he: z
+      .object({
+        keyFingerprint: z.string().regex(/^[0-9a-f]{16,128}$/, 'a hex key fingerprint'),
+        keyholder: z.string().min(1).optional()
+      })
+      .strict()
+      .optional(),
     dp: DpConfig.default('none'),
     minParticipants: z.number().int().min(2).default(3),
     secagg: z
@@ -93,10 +114,43 @@ export const JobConfig = z
         threshold: z.number().gt(0.5).max(1).default(0.67),
         /** Neighbours per party; 'full' = complete graph. */
         neighbours: z.union([z.literal('full'), z.number().int().min(2)]).default('full'),
-        ringBits: z.number().int().min(16).max(62).default(32)
+        /**
+         * Ring bits of the fixed-point sums. Training vectors hold sample-weighted updates, counts
+         * and sums of squares, so the runner needs 62 bits for 2^-24 precision over ±2^27
+         * (protocols/training/quantisation.ts); smaller rings are refused at job start.
+         */
+        ringBits: z.number().int().min(16).max(62).default(62)
       })
       .strict()
-      .default({ threshold: 0.67, neighbours: 'full', ringBits: 32 }),
+      .default({ threshold: 0.67, neighbours: 'full', ringBits: 62 }),
+    /**
+     * Federated feature statistics (count, mean, std per numeric column, level counts per category),
+     * computed by secure aggregation before round 1; every node standardises with them.
+     */
+    statistics: z
+      .object({
+        /**
+         * Public value range per numeric column, `[low, high]`. With DP every numeric column needs
+         * one (a row's contribution must be bounded); values are clamped to it before summing.
+         */
+        ranges: z.record(z.string(), z.tuple([z.number(), z.number()])).default({}),
+        /** Noise of the statistics release under DP, as a multiple of its sensitivity. */
+        noiseMultiplier: z.number().positive().max(1000).default(10)
+      })
+      .strict()
+      .default({ ranges: {}, noiseMultiplier: 10 }),
+    evaluation: z
+      .object({
+        /** Score-histogram bins of the federated AUC / KS. */
+        bins: z
+          .number()
+          .int()
+          .min(10)
+          .max(1 << 16)
+          .default(1000)
+      })
+      .strict()
+      .default({ bins: 1000 }),
     deadlines: z
       .object({
         phaseMs: z.number().int().min(100).default(60_000),

@@ -1,6 +1,30 @@
 import { z } from 'zod'
 
-/** Data-owner policy defaults; per-dataset policy extends this in the training work. */
+/**
+ * Policy of one dataset: every field is optional and, when set, replaces the node-wide value of the
+ * same name for that dataset (so a dataset can be stricter, or looser, than the node's default).
+ */
+export const DatasetPolicy = z
+  .object({
+    /** Federations that may use this dataset. */
+    federations: z.array(z.string()).optional(),
+    /** Coordinators (org names or peer ids) that may use it; omitted = any manifest coordinator. */
+    coordinators: z.array(z.string()).optional(),
+    /**
+     * Features a job may use: column names (every encoded feature of the column) or encoded names
+     * (`Home=owner`); omitted = every feature.
+     */
+    allowedFeatures: z.array(z.string()).optional(),
+    epsilonCap: z.number().positive().optional(),
+    delta: z.number().positive().lt(1).optional(),
+    minNoiseMultiplier: z.number().nonnegative().optional(),
+    minParticipants: z.number().int().min(2).optional(),
+    allowPlaintext: z.boolean().optional()
+  })
+  .strict()
+export type DatasetPolicy = z.infer<typeof DatasetPolicy>
+
+/** Data-owner policy: node-wide defaults, and per-dataset overrides under `datasets`. */
 export const NodePolicy = z.object({
   /** Datasets may be used only by these federations (empty = none yet). */
   federations: z.array(z.string()).default([]),
@@ -12,7 +36,9 @@ export const NodePolicy = z.object({
   /** Fewest parties an aggregate may cover. */
   minParticipants: z.number().int().min(2).default(3),
   /** Whether a job may aggregate without secure aggregation. */
-  allowPlaintext: z.boolean().default(false)
+  allowPlaintext: z.boolean().default(false),
+  /** Per-dataset overrides, by dataset name. */
+  datasets: z.record(z.string(), DatasetPolicy).default({})
 })
 export type NodePolicy = z.infer<typeof NodePolicy>
 

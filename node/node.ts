@@ -10,7 +10,11 @@ import { gcOrphanRows } from './data/dataset-store.ts'
 import { findMember, readManifest } from '../platform/federation/manifest.ts'
 import { createHost } from '../platform/net/libp2p-host.ts'
 import type { CohortLibp2p } from '../platform/net/libp2p-host.ts'
+import { createLibp2pTransport } from '../platform/net/libp2p-transport.ts'
 import type { RefusedPeer } from '../platform/net/membership-gater.ts'
+import type { Transport } from '../protocols/transport.ts'
+import { registerNodeParticipants } from './participants.ts'
+import type { NodeParticipants } from './participants.ts'
 
 export interface PeerView {
   peerId: string
@@ -25,6 +29,9 @@ export interface PeerView {
 export interface CohortNode {
   readonly home: NodeHome
   readonly libp2p: CohortLibp2p
+  /** Request/response over libp2p; the protocol participants (secagg, train) are registered on it. */
+  readonly transport: Transport
+  readonly participants: NodeParticipants
   manifest(): FederationManifest
   peers(): PeerView[]
   /** Dials every member with a known address (except self); returns how many connected. */
@@ -70,11 +77,14 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
       .finally(() => pending.delete(q))
     pending.add(q)
   }
-  const onRefused = (r: RefusedPeer) => {
+  const rateLimited = (key: string) => {
     const now = Date.now()
-    const last = lastRefusalLog.get(r.peerId) ?? 0
-    if (now - last < REFUSAL_LOG_INTERVAL_MS) return
-    lastRefusalLog.set(r.peerId, now)
+    if (now - (lastRefusalLog.get(key) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return true
+    lastRefusalLog.set(key, now)
+    return false
+  }
+  const onRefused = (r: RefusedPeer) => {
+    if (rateLimited(r.peerId)) return
     log(`refused ${r.direction} connection from non-member ${r.peerId}`)
     track(
       home.audit.append('peer-refused', { ...r, reason: 'not in federation manifest' }, { actor: r.peerId })
@@ -93,6 +103,15 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
     const org = findMember(manifest, peerId)?.org
     log(`connected to ${org ?? '?'} (${peerId})`)
     track(home.audit.append('peer-admitted', { peerId, org }, { actor: peerId }))
+  })
+  // Refused or failed inbound requests (oversized or malformed frames, handler refusals), at most
+  // once per (peer, protocol, code) per interval. Handlers may also log their own refusal kind.
+  const transport = createLibp2pTransport(libp2p, {
+    onInboundError: (e) => {
+      if (rateLimited(`${e.from}\u0000${e.protocol}\u0000${e.code}`)) return
+      log(`refused ${e.protocol} request from ${e.from}: ${e.code}`)
+      track(home.audit.append('protocol-refused', e, { actor: e.from }))
+    }
   })
 
   let watcher: FSWatcher | undefined
@@ -117,11 +136,22 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
   )
   log(`node ${home.config.name} started as ${self}`)
   for (const a of addrs) log(`listening on ${a}`)
+  let participants: NodeParticipants
+  try {
+    participants = await registerNodeParticipants({ home, transport, manifest: () => manifest, log })
+  } catch (err) {
+    watcher?.close()
+    await libp2p.stop()
+    await home.close()
+    throw err
+  }
 
   let stopped = false
   const node: CohortNode = {
     home,
     libp2p,
+    transport,
+    participants,
     manifest: () => manifest,
     peers() {
       const connected = new Set(libp2p.getPeers().map((p) => p.toString()))
@@ -164,6 +194,7 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
       if (stopped) return
       stopped = true
       watcher?.close()
+      await participants.close()
       await libp2p.stop()
       await Promise.allSettled([...pending])
       await home.audit.append('node-stopped', { peerId: self }, { actor: 'node' })

@@ -1,10 +1,15 @@
 import type { Command } from 'commander'
 import { register as audit } from './audit.ts'
+import { register as coordinator } from './coordinator.ts'
 import { register as data } from './data.ts'
 import { register as demo } from './demo.ts'
 import { register as federation } from './federation.ts'
+import { register as job } from './job.ts'
+import { register as model } from './model.ts'
 import { register as node } from './node.ts'
 import { register as privacy } from './privacy.ts'
+import { register as psi } from './psi.ts'
+import { register as score } from './score.ts'
 import { register as secagg } from './secagg.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
@@ -13,7 +18,12 @@ export const commandGroups: Array<(program: Command) => void> = [
   node,
   data,
   federation,
+  coordinator,
+  job,
+  model,
+  score,
   audit,
   privacy,
-  secagg
+  secagg,
+  psi
 ]

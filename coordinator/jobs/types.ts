@@ -1,6 +1,7 @@
 import type { JobConfig } from '../../configs/job.ts'
 import type { PeerRef, Transport } from '../../protocols/transport.ts'
 import type { FederationManifest } from '../../configs/federation.ts'
+import type { StatsColumn } from '../../protocols/training/feature-stats.ts'
 
 /**
  * The contract between the job runner (which drives rounds over a Transport) and the coordinator
@@ -40,7 +41,17 @@ export interface JobRecord {
   /** Nodes that declined, or left because their policy or budget refused a later round. */
   declined: Declined[]
   /** Federated feature statistics the nodes standardise with (computed once, before round 1). */
-  featureStats?: { names: string[]; mean: number[]; std: number[] }
+  featureStats?: {
+    names: string[]
+    mean: number[]
+    std: number[]
+    /** Imputation value per feature column (numbers: the global mean; categories: the global mode). */
+    impute?: Record<string, number | string>
+    /** The feature columns behind `names` (the statistics' layout; fixes the DP plan on resume). */
+    columns?: StatsColumn[]
+    /** Training rows summed over the nodes (noisy under DP). */
+    rows?: number
+  }
   /** Final metrics when completed. */
   metrics?: Metrics
   error?: { code: string; message: string }
@@ -102,4 +113,8 @@ export interface JobRunContext {
 }
 
 /** Runs (or resumes) a job to completion, failure or cancellation (via signal). */
-export type RunJob = (ctx: JobRunContext, jobId: string, options?: { signal?: AbortSignal }) => Promise<JobRecord>
+export type RunJob = (
+  ctx: JobRunContext,
+  jobId: string,
+  options?: { signal?: AbortSignal }
+) => Promise<JobRecord>

@@ -1,10 +1,10 @@
 import { Hono } from 'hono'
 import { ADMIN_ACTOR } from './context.ts'
 import type { AdminContext } from './context.ts'
-import { auditWrites } from './middleware/audit-writes.ts'
-import { bearerAuth } from './middleware/bearer-auth.ts'
-import { bodyLimit } from './middleware/body-limit.ts'
-import { errorHandler, notFoundHandler } from './middleware/error-handler.ts'
+import { auditWrites } from '../../platform/api/middleware/audit-writes.ts'
+import { bearerAuth } from '../../platform/api/middleware/bearer-auth.ts'
+import { bodyLimit } from '../../platform/api/middleware/body-limit.ts'
+import { errorHandler, notFoundHandler } from '../../platform/api/middleware/error-handler.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { datasetsRoutes } from './routes/datasets.ts'
 import { identityRoutes } from './routes/identity.ts'
@@ -19,7 +19,7 @@ const stderrLog = (line: string): void => {
  * The node's admin API (docs/admin-api.md). `GET /health` is open; everything under `/v1` needs
  * the admin bearer token, bodies are capped at `config.api.maxBodyBytes`, and every successful
  * write is audit-logged as `api-write` by `admin-api`. Errors are `{ error: { code, message,
- * details? } }` with statuses from one table (`middleware/error-handler.ts`).
+ * details? } }` with statuses from one table (`platform/api/middleware/error-handler.ts`).
  *
  * The app only serves requests; `serveAdminApi` (server.ts) binds it to a socket, and tests call
  * `app.request(...)` directly.

@@ -9,9 +9,10 @@ export type BinarySublevel = AbstractSublevel<RootDb, string | Uint8Array, strin
 export type JsonSublevel<V> = AbstractSublevel<RootDb, string | Uint8Array, string, V>
 
 /**
- * The sublevels of a node's store. Everything that must survive a restart lives here, and writes
- * that must happen together (a dataset and its audit entry, a ledger commit and its audit entry) go
- * in one root `batch()` across sublevels, which LevelDB commits atomically.
+ * The sublevels of a node's (or a coordinator's) store. Everything that must survive a restart
+ * lives here, and writes that must happen together (a dataset and its audit entry, a ledger commit
+ * and its audit entry, a round and its job) go in one root `batch()` across sublevels, which
+ * LevelDB commits atomically.
  */
 export interface NodeStore {
   readonly root: RootDb
@@ -29,6 +30,15 @@ export interface NodeStore {
   readonly policy: JsonSublevel<unknown>
   /** Persisted protocol state (rounds in flight). */
   readonly protocolState: JsonSublevel<unknown>
+  /** Coordinator: job records keyed by job id. */
+  readonly jobs: JsonSublevel<unknown>
+  /** Coordinator: completed rounds keyed by `<jobId>!<round, zero-padded>`. */
+  readonly rounds: JsonSublevel<unknown>
+  /**
+   * Models keyed by `<jobId>!<version, zero-padded>`: on a coordinator the versions it published,
+   * on a node the models published to it.
+   */
+  readonly models: JsonSublevel<unknown>
   close(): Promise<void>
 }
 
@@ -59,6 +69,9 @@ export function storeOn(root: RootDb): NodeStore {
     ledger: json('ledger'),
     policy: json('policy'),
     protocolState: json('protocol-state'),
+    jobs: json('jobs'),
+    rounds: json('rounds'),
+    models: json('models'),
     close: () => root.close()
   }
 }

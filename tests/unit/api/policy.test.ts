@@ -9,7 +9,8 @@ const NEXT_POLICY = {
   delta: 1e-6,
   minNoiseMultiplier: 0.8,
   minParticipants: 4,
-  allowPlaintext: false
+  allowPlaintext: false,
+  datasets: {}
 }
 
 describe('admin API: policy', () => {
