@@ -7,6 +7,7 @@ import { bodyLimit } from '../../platform/api/middleware/body-limit.ts'
 import { errorHandler, notFoundHandler } from '../../platform/api/middleware/error-handler.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { datasetsRoutes } from './routes/datasets.ts'
+import { budgetRoutes } from './routes/budget.ts'
 import { identityRoutes } from './routes/identity.ts'
 import { peersRoutes } from './routes/peers.ts'
 import { policyRoutes } from './routes/policy.ts'
@@ -46,5 +47,6 @@ export function createAdminApp(ctx: AdminContext): Hono {
   app.route('/v1/datasets', datasetsRoutes(ctx))
   app.route('/v1/policy', policyRoutes(ctx))
   app.route('/v1/audit', auditRoutes(ctx))
+  app.route('/v1/budget', budgetRoutes(ctx))
   return app
 }
