@@ -4,6 +4,7 @@ import { CohortError } from '../../crypto/cohort-error.ts'
 export interface AdminClient {
   get<T>(path: string): Promise<T>
   post<T>(path: string, body?: RequestInit['body'], contentType?: string): Promise<T>
+  put<T>(path: string, json: unknown): Promise<T>
 }
 
 export function adminClient(baseUrl: string, token: string): AdminClient {
@@ -36,6 +37,7 @@ export function adminClient(baseUrl: string, token: string): AdminClient {
   }
   return {
     get: (path) => call('GET', path),
-    post: (path, body, contentType) => call('POST', path, body, contentType)
+    post: (path, body, contentType) => call('POST', path, body, contentType),
+    put: (path, json) => call('PUT', path, JSON.stringify(json), 'application/json')
   }
 }

@@ -9,8 +9,11 @@ import { addMember } from '../../platform/federation/manifest.ts'
 import { HOME_FILES, initNodeHome, openNodeHome } from '../../node/home.ts'
 import { adminClient } from './admin-client.ts'
 import type { AdminClient } from './admin-client.ts'
+import { initCoordinatorHome } from '../../coordinator/home.ts'
 import { freePort } from './free-port.ts'
 import { writePartyCsv } from './party-csv.ts'
+import { baselineLines, printBudgets, runDemoJobs } from './train-jobs.ts'
+import type { DemoJob, JobOutcome } from './train-jobs.ts'
 
 export interface DemoOptions {
   /** Working directory for node directories and files; wiped first. */
@@ -21,6 +24,10 @@ export interface DemoOptions {
   nodes: number
   /** argv prefix that runs the `cohort` CLI (node binary + cli/main.ts). */
   cli: string[]
+  /** Training jobs to run through a coordinator after the imports; none = no coordinator. */
+  jobs: DemoJob[]
+  /** Epsilon cap each node's policy sets for its dataset. */
+  epsilonCap: number
   log: (line: string) => void
 }
 
@@ -35,6 +42,7 @@ interface DemoNode {
 }
 
 export interface DemoResult {
+  jobs: JobOutcome[]
   nodes: Array<{
     org: string
     peerId: string
@@ -86,8 +94,25 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
   if (orgs.length < 2) throw new CohortError('demo: need at least two parties', 'COHORT_USAGE')
   const manifestPath = join(dir, 'federation.json')
 
-  log(`1/6 initialising ${orgs.length} company nodes in ${dir}`)
+  const train = opts.jobs.length > 0
+  log(`1/7 initialising ${train ? 'a coordinator and ' : ''}${orgs.length} company nodes in ${dir}`)
   const nodes: DemoNode[] = []
+  let coordinator: { dir: string; peerId: string; child?: ChildProcess } | undefined
+  if (train) {
+    const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`
+    const r = await initCoordinatorHome(join(dir, 'coordinator'), {
+      name: 'coordinator',
+      listen: [listen],
+      federation: manifestPath
+    })
+    addMember(
+      manifestPath,
+      { org: 'coordinator', peerId: r.peerId, multiaddrs: [listen], roles: ['coordinator'] },
+      { federation: 'cohort-demo' }
+    )
+    coordinator = { dir: r.dir, peerId: r.peerId }
+    log(`    ${'coordinator'.padEnd(26)} ${r.peerId}`)
+  }
   for (const org of orgs) {
     const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`
     const r = await initNodeHome(join(dir, org), { name: org, listen: [listen], federation: manifestPath })
@@ -100,9 +125,10 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
     log(`    ${org.padEnd(26)} ${r.peerId}`)
   }
 
-  log('2/6 starting the nodes (separate processes, libp2p TCP + Noise + yamux, members only)')
+  log('2/7 starting every party as its own process (libp2p TCP + Noise + yamux, members only)')
   const children: ChildProcess[] = []
   const connectedTo = new Map<string, string[]>()
+  const jobs: JobOutcome[] = []
   const rows = new Map<string, number>()
   const stopAll = async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
@@ -120,6 +146,18 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       children.push(child)
       n.child = child
     }
+    if (coordinator !== undefined) {
+      const child = spawn(
+        opts.cli[0]!,
+        [...opts.cli.slice(1), 'coordinator', 'start', '--dir', coordinator.dir],
+        { stdio: ['ignore', 'ignore', 'pipe'] }
+      )
+      const chunks: Buffer[] = []
+      child.stderr!.on('data', (d: Buffer) => chunks.push(d))
+      child.once('exit', () => writeFileSync(join(dir, 'coordinator.log'), Buffer.concat(chunks)))
+      children.push(child)
+      coordinator.child = child
+    }
     for (const n of nodes) {
       const endpoint = await waitFor(`${n.org}'s admin API`, () => {
         if (n.child!.exitCode !== null)
@@ -131,7 +169,7 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       log(`    ${n.org.padEnd(26)} admin API ${endpoint.url}`)
     }
 
-    log('3/6 waiting for every member to connect, then pinging')
+    log('3/7 waiting for every member to connect, then pinging')
     for (const n of nodes) {
       const peers = await waitFor(`${n.org} to connect to every member`, async () => {
         const list = (await n.api!.get<{ peers: Array<{ org?: string; connected: boolean }> }>('/v1/peers'))
@@ -144,13 +182,16 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       )
       for (const other of nodes) {
         if (other === n) continue
+        // (the coordinator is a member too; nodes dial it, it never sees their data)
         const r = await n.api!.post<{ rttMs: number }>(`/v1/peers/${other.peerId}/ping`)
         log(`    ${n.org} -> ${other.org}: connected, ping ${r.rttMs} ms`)
       }
     }
 
-    log("4/6 importing each company's own customers through its admin API (validated, all-or-nothing)")
+    log('4/7 each company sets its policy and imports its own customers through its admin API')
     for (const n of nodes) {
+      const { policy } = await n.api!.get<{ policy: Record<string, unknown> }>('/v1/policy')
+      await n.api!.put('/v1/policy', { ...policy, federations: ['cohort-demo'], epsilonCap: opts.epsilonCap })
       const csv = join(dir, `${n.org}.csv`)
       await writePartyCsv(join(resolve(opts.dataset), 'data.csv'), partition[n.org]!, csv)
       const body = Readable.toWeb(createReadStream(csv)) as ReadableStream<Uint8Array>
@@ -160,7 +201,25 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
       log(`    ${n.org.padEnd(26)} imported ${d.rows} rows of credit_data`)
     }
 
-    log("5/6 verifying each node's signed, hash-chained audit log through its API")
+    log(
+      `5/7 ${train ? 'training through the coordinator: SecAgg+ on every round, DP at every node' : 'no training jobs requested'}`
+    )
+    if (coordinator !== undefined) {
+      const coordDir = coordinator.dir
+      const endpoint = await waitFor('the coordinator API', () => {
+        const p = join(coordDir, 'api.json')
+        return existsSync(p)
+          ? (JSON.parse(readFileSync(p, 'utf8')) as { url: string; token: string })
+          : undefined
+      })
+      jobs.push(...(await runDemoJobs(endpoint, opts.jobs, log)))
+      log('    for comparison (scikit-learn on the same preprocessing, datasets/credit_data/baselines.json):')
+      for (const line of baselineLines(resolve(opts.dataset))) log(line)
+      log('    privacy budget at each company (its own ledger, charged before anything left the node):')
+      await printBudgets(nodes, log)
+    }
+
+    log("6/7 verifying each node's signed, hash-chained audit log through its API")
     for (const n of nodes) {
       const v = await n.api!.get<{ ok: boolean; entries: number }>('/v1/audit/verify')
       log(`    ${n.org.padEnd(26)} audit ${v.ok ? 'OK' : 'INVALID'} (${v.entries} entries)`)
@@ -170,8 +229,8 @@ export async function runLocalFederationDemo(opts: DemoOptions): Promise<DemoRes
     await stopAll()
   }
 
-  log('6/6 nodes stopped; verifying audit logs offline and from signed exports')
-  const result: DemoResult = { nodes: [] }
+  log('7/7 all stopped; verifying audit logs offline and from signed exports')
+  const result: DemoResult = { jobs, nodes: [] }
   for (const n of nodes) {
     const home = await openNodeHome(n.dir)
     try {
