@@ -45,13 +45,25 @@ export function x25519PrivateKeyObject(secretKey: Uint8Array): KeyObject {
   return createPrivateKey({ key: asBuffer(secretKey), format: 'raw-private', asymmetricKeyType: 'x25519' })
 }
 
+// RFC 8410 §4 SubjectPublicKeyInfo of an X25519 key: this fixed 12-byte DER header, then the
+// 32-byte u-coordinate (SEQUENCE { SEQUENCE { OID 1.3.101.110 }, BIT STRING (0 unused bits) }).
+const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+
 /**
- * @internal KeyObject for a raw u-coordinate.
+ * @internal KeyObject for a raw u-coordinate. Built from a PEM string rather than the `raw-public`
+ * format: for any object argument Node 24's createPublicKey first probes the argument and its `key`
+ * as a KeyObject and as a CryptoKey, each probe throwing and catching an exception
+ * (lib/internal/crypto/keys.js prepareAsymmetricKey); a string skips all four. Same key, 11 µs
+ * instead of 30 µs, a third of each pairwise agreement. Public data only: a secret key is never put
+ * in a string (strings cannot be wiped).
  * @example
  * const peer = x25519PublicKeyObject(peerPublicKey)
  */
 export function x25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: asBuffer(publicKey), format: 'raw-public', asymmetricKeyType: 'x25519' })
+  // DER decoding would ignore bytes past the structure; the raw format refused them, and so do we.
+  aBytes(publicKey, X25519_KEY_BYTES, 'publicKey')
+  const der = Buffer.concat([SPKI_X25519_PREFIX, publicKey])
+  return createPublicKey(`-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`)
 }
 
 /**

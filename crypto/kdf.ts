@@ -7,8 +7,14 @@
  *
  * HKDF itself is node:crypto's `hkdfSync` (OpenSSL); this file is glue: label checks and the layout
  * of the `info` input.
+ *
+ * Performance note (SecAgg derives ~30 keys per client and hundreds per coordinator per round): the
+ * IKM is handed to hkdfSync as a secret KeyObject. Given a plain Uint8Array, Node 24 first probes it
+ * as a KeyObject by throwing and catching an exception (lib/internal/crypto/keys.js isKeyObject);
+ * createSecretKey takes the buffer-only path that skips the probe. Same bytes in, same bytes out:
+ * 9.5 -> 5.7 µs per derivation measured here.
  */
-import { hkdfSync } from 'node:crypto'
+import { createSecretKey, hkdfSync } from 'node:crypto'
 import { aBytes, aInRange, aString } from './asserts.ts'
 import { CryptoArgumentError } from './errors.ts'
 
@@ -84,7 +90,7 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
   aInRange(length, 1, HKDF_SHA256_MAX_LENGTH, 'length')
   // OpenSSL caps info at 1024 bytes; Cohort's contexts are far below that.
   aInRange(info.length, 0, 1024, 'info.length')
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
+  return new Uint8Array(hkdfSync('sha256', createSecretKey(ikm), salt, info, length))
 }
 
 /**
@@ -112,12 +118,28 @@ export interface DeriveKeyOptions {
  */
 export function deriveKey(ikm: Uint8Array, label: DomainLabel, options: DeriveKeyOptions = {}): Uint8Array {
   aBytes(ikm, undefined, 'ikm')
-  aLabel(label)
+  const prefix = infoPrefix(label)
   const { salt = new Uint8Array(0), context = new Uint8Array(0), length = 32 } = options
   aBytes(context, undefined, 'context')
-  const labelBytes = new TextEncoder().encode(label)
-  const info = new Uint8Array(labelBytes.length + 1 + context.length)
-  info.set(labelBytes, 0)
-  info.set(context, labelBytes.length + 1)
+  const info = new Uint8Array(prefix.length + context.length)
+  info.set(prefix, 0)
+  info.set(context, prefix.length)
   return hkdfSha256(ikm, salt, info, length)
+}
+
+// utf8(label) || 0x00 per label already checked: labels are a handful of constants, derived tens of
+// times per SecAgg client and hundreds per coordinator round. Bounded, so labels built at run time
+// cannot grow it; entries are never handed out (callers get a copy inside `info`).
+const INFO_PREFIXES = new Map<string, Uint8Array>()
+const MAX_CACHED_LABELS = 64
+
+function infoPrefix(label: DomainLabel): Uint8Array {
+  const cached = INFO_PREFIXES.get(label)
+  if (cached !== undefined) return cached
+  aLabel(label)
+  const labelBytes = new TextEncoder().encode(label)
+  const prefix = new Uint8Array(labelBytes.length + 1)
+  prefix.set(labelBytes, 0)
+  if (INFO_PREFIXES.size < MAX_CACHED_LABELS) INFO_PREFIXES.set(label, prefix)
+  return prefix
 }

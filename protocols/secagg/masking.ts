@@ -9,21 +9,25 @@
  * pair term appears once with each sign and cancels; the coordinator removes PRG(b_u) of survivors
  * and the pair terms of dropped parties after unmasking.
  *
- * Memory stays bounded for d in the millions: masks are never materialised. {@link applyMasks} walks
- * the vector in blocks of BLOCK_ELEMENTS and, per block, streams each seed's keystream through
- * crypto/prg.ts `addMask`/`subMask` (64 KiB chunks, offset = block start), so extra memory is one
- * keystream chunk regardless of d and of the number of neighbours. Blocking keeps the block in cache
- * while all masks are added to it.
+ * Memory stays bounded for d in the millions: masks are never materialised. {@link applyMasks} hands
+ * all seeds to crypto/prg.ts `applySignedMasks`, which walks the vector in 64 KiB chunks with one
+ * AES-CTR stream open per seed and folds four keystream chunks into each vector chunk per pass, so
+ * extra memory is one AES context per seed plus a fixed 320 KiB scratch, whatever d, and the vector
+ * chunk stays in cache while every mask is added to it.
  */
 import { aBytes } from '../../crypto/asserts.ts'
 import { encodeCanonical } from '../../crypto/hash.ts'
 import { deriveKey } from '../../crypto/kdf.ts'
-import { addMask, PRG_SEED_BYTES, subMask } from '../../crypto/prg.ts'
+import { applySignedMasks, PRG_SEED_BYTES } from '../../crypto/prg.ts'
 import type { RingVector } from '../../crypto/ring.ts'
 import type { PeerRef } from '../transport.ts'
 import { PAIR_CONTEXT_LABEL, PAIR_MASK_LABEL } from './phases.ts'
 
-/** Elements per block of {@link applyMasks} (1 MiB of 32-bit elements). */
+/**
+ * Elements per block of the former block-wise {@link applyMasks} (1 MiB of 32-bit elements). Masking
+ * is now streamed in 64 KiB chunks inside crypto/prg.ts; kept so tests can size vectors that span
+ * many chunks.
+ */
 export const BLOCK_ELEMENTS = 1 << 18
 
 /** One mask to add (+1) or subtract (-1). */
@@ -59,19 +63,14 @@ export function maskSign(selfIndex: number, peerIndex: number): 1 | -1 {
 }
 
 /**
- * vec += Σ sign · PRG(seed) mod 2^k, in place, block by block (bounded memory, see file comment).
+ * vec += Σ sign · PRG(seed) mod 2^k, in place, streamed chunk by chunk (bounded memory, see file
+ * comment). Bit-identical to calling addMask / subMask once per mask.
  *
  * @example
  * applyMasks(y, [{ seed: b, sign: 1 }, { seed: s01, sign: -1 }], 32)
  */
 export function applyMasks(vec: RingVector, masks: readonly Mask[], k: number): void {
-  for (let start = 0; start < vec.length; start += BLOCK_ELEMENTS) {
-    const block = vec.subarray(start, Math.min(vec.length, start + BLOCK_ELEMENTS)) as RingVector
-    for (const m of masks) {
-      if (m.sign === 1) addMask(block, m.seed, { k, offset: start })
-      else subMask(block, m.seed, { k, offset: start })
-    }
-  }
+  applySignedMasks(vec, masks, { k })
 }
 
 /**
