@@ -11,6 +11,7 @@ import { register as privacy } from './privacy.ts'
 import { register as psi } from './psi.ts'
 import { register as score } from './score.ts'
 import { register as secagg } from './secagg.ts'
+import { register as sim } from './sim.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
 export const commandGroups: Array<(program: Command) => void> = [
@@ -25,5 +26,6 @@ export const commandGroups: Array<(program: Command) => void> = [
   audit,
   privacy,
   secagg,
-  psi
+  psi,
+  sim
 ]

@@ -98,15 +98,27 @@ export async function trainRound(
   const agg = fromSummand(fit.sum, fit.survivors)
   let next = global
   let fitMetrics: Metrics = {}
-  let discarded: RoundRecord['discarded']
-  try {
-    const a = strategy.aggregateFit(r, agg, global)
-    next = a.global
-    fitMetrics = a.metrics
-  } catch (err) {
-    if (!(err instanceof AggregateMismatchError)) throw err
-    discarded = { code: err.code, reason: err.message }
-    rt.log(`round ${r}: aggregate discarded: ${err.message}`)
+  // A sanity check on the unmasked sum (e.g. a norm bound from the clip norm and party count):
+  // under secure aggregation nobody can see which party sent an outsized update, so the whole
+  // round is discarded rather than applied.
+  let discarded: RoundRecord['discarded'] = rt.ctx.checkAggregate?.({
+    round: r,
+    sum: agg.sum,
+    weight: agg.weight,
+    participants: agg.participants,
+    job
+  })
+  if (discarded !== undefined) rt.log(`round ${r}: aggregate discarded: ${discarded.reason}`)
+  else {
+    try {
+      const a = strategy.aggregateFit(r, agg, global)
+      next = a.global
+      fitMetrics = a.metrics
+    } catch (err) {
+      if (!(err instanceof AggregateMismatchError)) throw err
+      discarded = { code: err.code, reason: err.message }
+      rt.log(`round ${r}: aggregate discarded: ${err.message}`)
+    }
   }
 
   const e0 = performance.now()

@@ -110,6 +110,17 @@ export interface JobRunContext {
   log: (line: string) => void
   /** Called after every completed round (for `job follow` and progress output). */
   onRound?: (round: RoundRecord, job: JobRecord) => void
+  /**
+   * Sanity check of a round's unmasked aggregate before the strategy applies it; a returned reason
+   * discards the round (recorded in RoundRecord.discarded).
+   */
+  checkAggregate?: (c: {
+    round: number
+    sum: Float64Array
+    weight: number
+    participants: readonly PeerRef[]
+    job: JobRecord
+  }) => { code: string; reason: string } | undefined
 }
 
 /** Runs (or resumes) a job to completion, failure or cancellation (via signal). */
