@@ -67,7 +67,9 @@ export function register(program: Command): void {
         if (!r.nodes.every((n) => n.auditOk && n.exportOk)) {
           throw new CohortError('an audit log did not verify', 'COHORT_AUDIT_INVALID')
         }
-        log(`node directories, logs and audit exports${o.train ? ', and the coordinator,' : ''} are in ${o.dir}`)
+        log(
+          `node directories, logs and audit exports${o.train ? ', and the coordinator,' : ''} are in ${o.dir}`
+        )
       })
     )
 }
