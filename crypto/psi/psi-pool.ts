@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { aBytes, aInRange } from '../asserts.ts'
 import { CryptoArgumentError, LowOrderPointError } from '../errors.ts'
-import { blindPoints, PSI_POINT_BYTES, PSI_SALT_BYTES } from './blind.ts'
+import { blindPoints, hashAndBlind, PSI_POINT_BYTES, PSI_SALT_BYTES } from './blind.ts'
 import { BlindPoolClosedError, BlindWorkerError } from './errors.ts'
 import { hashIdsToCurve } from './hash-to-curve.ts'
 import type { PsiReply, PsiTask } from './psi-worker.ts'
@@ -28,6 +28,12 @@ export interface PsiPoolInit {
   size?: number
   /** Batches smaller than this run on the calling thread (no message overhead). @default 32 */
   inlineBelow?: number
+  /**
+   * How `hashAndBlind` maps ids to points: 'v2' hashes onto the curve (./hash-to-curve.ts); 'v1' is
+   * the superseded raw hashed u-coordinate of ./blind.ts, kept only for ./blind-pool.ts.
+   * @default 'v2'
+   */
+  hashing?: 'v1' | 'v2'
 }
 
 /**
@@ -77,6 +83,7 @@ function errorFrom(reply: Extract<PsiReply, { ok: false }>, first: number): Erro
 export function createPsiPool(init: PsiPoolInit = {}): PsiPool {
   const size = init.size ?? Math.max(1, availableParallelism())
   const inlineBelow = init.inlineBelow ?? 32
+  const v1 = init.hashing === 'v1'
   aInRange(size, 1, 256, 'size')
   aInRange(inlineBelow, 0, Number.MAX_SAFE_INTEGER, 'inlineBelow')
   const slots: Slot[] = Array.from({ length: size }, () => ({ worker: undefined, pending: new Map() }))
@@ -162,9 +169,11 @@ export function createPsiPool(init: PsiPoolInit = {}): PsiPool {
       aBytes(key, PSI_POINT_BYTES, 'key')
       aBytes(salt, PSI_SALT_BYTES, 'salt')
       if (!Array.isArray(ids)) throw new CryptoArgumentError('ids must be an array of strings')
-      if (ids.length < Math.max(1, inlineBelow)) return blindPoints(key, hashIdsToCurve(ids, salt))
+      if (ids.length < Math.max(1, inlineBelow)) {
+        return v1 ? hashAndBlind(ids, salt, key) : blindPoints(key, hashIdsToCurve(ids, salt))
+      }
       return await fanOut(ids.length, (id, from, to) => ({
-        task: { id, op: 'hash-blind', key, salt, ids: ids.slice(from, to) },
+        task: { id, op: v1 ? 'hash-blind-v1' : 'hash-blind', key, salt, ids: ids.slice(from, to) },
         transfer: []
       }))
     },

@@ -4,7 +4,7 @@
  * I/O besides the message port. Runs as a .ts file under Node 24's type stripping (no build step).
  */
 import { parentPort } from 'node:worker_threads'
-import { blindPoints } from './blind.ts'
+import { blindPoints, hashAndBlind } from './blind.ts'
 import { hashIdsToCurve } from './hash-to-curve.ts'
 
 /**
@@ -15,6 +15,8 @@ import { hashIdsToCurve } from './hash-to-curve.ts'
 export type PsiTask =
   | { id: number; op: 'blind'; key: Uint8Array; points: Uint8Array }
   | { id: number; op: 'hash-blind'; key: Uint8Array; salt: Uint8Array; ids: string[] }
+  /** Superseded v1 hashing (raw hashed u-coordinates, ./blind.ts hashAndBlind), for ./blind-pool.ts. */
+  | { id: number; op: 'hash-blind-v1'; key: Uint8Array; salt: Uint8Array; ids: string[] }
 
 /**
  * A PSI v2 worker's answer.
@@ -32,7 +34,9 @@ if (parentPort !== null) {
       const out =
         task.op === 'blind'
           ? blindPoints(task.key, task.points)
-          : blindPoints(task.key, hashIdsToCurve(task.ids, task.salt))
+          : task.op === 'hash-blind-v1'
+            ? hashAndBlind(task.ids, task.salt, task.key)
+            : blindPoints(task.key, hashIdsToCurve(task.ids, task.salt))
       task.key.fill(0)
       const reply: PsiReply = { id: task.id, ok: true, out }
       port.postMessage(reply, [out.buffer as ArrayBuffer])
