@@ -13,7 +13,15 @@ export const FederationMember = z.object({
   org: z.string().min(1).max(100),
   peerId: PeerIdString,
   multiaddrs: z.array(z.string().startsWith('/')).default([]),
-  roles: z.array(z.enum(MEMBER_ROLES)).min(1)
+  roles: z.array(z.enum(MEMBER_ROLES)).min(1),
+  /**
+   * Key-holders only: fingerprint (hex SHA-256, `cohort node he-key`) of the HE public key the
+   * federation trusts. Nodes refuse to encrypt under any other key, and a job that pins none uses it.
+   */
+  heKeyFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'heKeyFingerprint must be 64 lowercase hex digits')
+    .optional()
 })
 export type FederationMember = z.infer<typeof FederationMember>
 
@@ -32,6 +40,12 @@ export const FederationManifest = z
     const ids = new Set<string>()
     const orgs = new Set<string>()
     m.members.forEach((member, i) => {
+      if (member.heKeyFingerprint !== undefined && !member.roles.includes('keyholder'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'heKeyFingerprint'],
+          message: `${member.org} has an heKeyFingerprint but not the keyholder role`
+        })
       if (ids.has(member.peerId))
         ctx.addIssue({
           code: 'custom',

@@ -79,6 +79,35 @@ export const NodeDataConfig = z
   .strict()
 
 /**
+ * Vertical learning (docs/vertical.md): the parties hold different columns of the same customers.
+ * Rows are aligned by PSI among the nodes (the result stays on each node); the model is trained
+ * peer-to-peer, each party keeping its own slice of it. Per-node datasets and feature columns come
+ * from `data` / `nodes.<org>`; `model` is `logreg` (rounds = epochs over the aligned training rows)
+ * or `kmeans` (rounds = Lloyd iterations, candidates = initialisations).
+ */
+export const VerticalConfig = z
+  .object({
+    /** The org that holds the label (logreg) or leads the session (k-means); it owns the split rule. */
+    label: z.string().min(1),
+    /** Id column of every party's dataset (the PSI join key). @default each dataset's id column */
+    idColumn: z.string().min(1).optional(),
+    psi: z
+      .object({
+        /** What every party learns from the PSI: the aligned intersection itself (nothing else works). */
+        reveal: z.literal('intersection').default('intersection'),
+        normalisation: z.enum(['nfkc-casefold-trim', 'exact']).default('nfkc-casefold-trim')
+      })
+      .strict()
+      .default({ reveal: 'intersection', normalisation: 'nfkc-casefold-trim' }),
+    /** Logistic regression optimiser. @default adam */
+    optimizer: z.enum(['adam', 'sgd']).optional(),
+    /** k-means: stop when no centroid moves more than this (standardised units). */
+    tolerance: z.number().positive().max(100).optional()
+  })
+  .strict()
+export type VerticalConfig = z.infer<typeof VerticalConfig>
+
+/**
  * A training job file (`cohort job submit FILE`). Every node checks it against its own policy
  * before taking part.
  */
@@ -158,7 +187,9 @@ export const JobConfig = z
       })
       .strict()
       .default({ phaseMs: 60_000, trainMs: 600_000 }),
-    seed: z.number().int().nonnegative().optional()
+    seed: z.number().int().nonnegative().optional(),
+    /** A vertical job (see {@link VerticalConfig}); absent = horizontal federated learning. */
+    vertical: VerticalConfig.optional()
   })
   .strict()
 export type JobConfig = z.infer<typeof JobConfig>

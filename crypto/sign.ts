@@ -2,10 +2,11 @@
  * Ed25519 signatures (RFC 8032) over canonical encodings.
  *
  * Two paths, same bytes on the wire:
- * - identity path: a node signs with its libp2p identity key (`@libp2p/crypto` Ed25519PrivateKey,
- *   OpenSSL underneath) and anyone verifies from the signer's **peer id string** alone, because an
- *   Ed25519 peer id embeds its public key (identity multihash). So a key bundle relayed by the
- *   coordinator is checked against the pinned federation member, not against a key the relay chose.
+ * - identity path: a node signs with its libp2p identity key (`@libp2p/crypto` Ed25519PrivateKey)
+ *   and anyone verifies from the signer's **peer id string** alone, because an Ed25519 peer id
+ *   embeds its public key (identity multihash). So a key bundle relayed by the coordinator is
+ *   checked against the pinned federation member, not against a key the relay chose. OpenSSL does
+ *   the work, through KeyObjects imported once per key (sign-identity.ts).
  * - raw path: `@noble/curves` ed25519 on 32-byte keys, for keys that are not libp2p identities
  *   (tests, tools). Verification is strict RFC 8032 (`zip215: false`): non-canonical encodings of
  *   R, A and S >= L are rejected, which makes signatures non-malleable (SUF-CMA).
@@ -14,13 +15,13 @@
  * fixed-order msgpack array, so a signature for one purpose can never verify for another.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import type { Ed25519PublicKey, PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { aBytes, aString } from './asserts.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { aBytes } from './asserts.ts'
 import { CryptoArgumentError, VerificationError } from './errors.ts'
 import { encodeCanonical } from './hash.ts'
 import type { CanonicalValue } from './hash.ts'
 import type { DomainLabel } from './kdf.ts'
+import { ed25519PeerKey, signWithIdentityKey, verifyPeerSignature } from './sign-identity.ts'
 
 /**
  * Byte length of an Ed25519 signature.
@@ -46,21 +47,7 @@ export async function signWithIdentity(
   if (privateKey?.type !== 'Ed25519') {
     throw new CryptoArgumentError(`identity key must be Ed25519, got ${String(privateKey?.type)}`)
   }
-  return await privateKey.sign(encodeCanonical(label, fields))
-}
-
-function ed25519PeerKey(peerId: string): Ed25519PublicKey {
-  aString(peerId, 'peerId')
-  let parsed: ReturnType<typeof peerIdFromString>
-  try {
-    parsed = peerIdFromString(peerId)
-  } catch (err) {
-    throw new CryptoArgumentError(`not a peer id: ${JSON.stringify(peerId)} (${(err as Error).message})`)
-  }
-  if (parsed.type !== 'Ed25519') {
-    throw new CryptoArgumentError(`peer id must embed an Ed25519 key, got type ${parsed.type}`)
-  }
-  return parsed.publicKey
+  return await signWithIdentityKey(privateKey, encodeCanonical(label, fields))
 }
 
 /**
@@ -71,7 +58,7 @@ function ed25519PeerKey(peerId: string): Ed25519PublicKey {
  * const pk = ed25519KeyFromPeerId('12D3KooW...')
  */
 export function ed25519KeyFromPeerId(peerId: string): Uint8Array {
-  return ed25519PeerKey(peerId).raw
+  return ed25519PeerKey(peerId).raw.slice()
 }
 
 /**
@@ -89,9 +76,8 @@ export async function verifyWithPeerId(
   signature: Uint8Array
 ): Promise<boolean> {
   aBytes(signature, undefined, 'signature')
-  const key = ed25519PeerKey(peerId)
-  if (signature.length !== ED25519_SIGNATURE_BYTES) return false
-  return await key.verify(encodeCanonical(label, fields), signature)
+  ed25519PeerKey(peerId)
+  return verifyPeerSignature(peerId, encodeCanonical(label, fields), signature)
 }
 
 /**

@@ -10,16 +10,20 @@ import type { ProtocolId } from '../protocols/ids.ts'
 import { PROTOCOLS } from '../protocols/ids.ts'
 import type { Transport } from '../protocols/transport.ts'
 import type { NodeHome } from './home.ts'
-import { budgetCapFor } from './jobs/dataset-policy.ts'
+import { budgetCapFor, secaggFloor } from './jobs/dataset-policy.ts'
 import { createInputStash } from './jobs/input-stash.ts'
 import type { InputStash } from './jobs/input-stash.ts'
 import { createLedger } from './ledger/ledger.ts'
 import type { Ledger } from './ledger/ledger.ts'
 import { readPolicy } from './policy/policy-store.ts'
+import { registerHeServices } from './he/he-services.ts'
+import type { HeServices } from './he/he-services.ts'
 import { registerSecaggParticipant } from './runners/secagg-participant.ts'
 import type { SecaggParticipantHandle } from './runners/secagg-participant.ts'
 import { registerTrainParticipant } from './runners/train-participant.ts'
 import type { TrainParticipantHandle } from './runners/train-participant.ts'
+import { registerVerticalParticipant } from './runners/vertical-participant.ts'
+import type { VerticalParticipantHandle } from './runners/vertical-participant.ts'
 
 /** What the participants need from the running node. */
 export interface ParticipantsDeps {
@@ -34,6 +38,10 @@ export interface ParticipantsDeps {
 export interface NodeParticipants {
   readonly secagg: SecaggParticipantHandle
   readonly train: TrainParticipantHandle
+  /** Homomorphic aggregation: the he-agg participant, and the key-holder on a `keyholder` node. */
+  readonly he: HeServices
+  /** Vertical jobs (`/cohort/vertical-job/1.0.0`) and the node's PSI party (docs/vertical.md). */
+  readonly vertical: VerticalParticipantHandle
   /** Where training leaves each round's quantised summand for SecAgg+. */
   readonly stash: InputStash
   /** The node's privacy ledger (caps from the current policy). */
@@ -103,19 +111,54 @@ export async function registerNodeParticipants(deps: ParticipantsDeps): Promise<
       identity: home.identity,
       audit: home.audit,
       manifest,
-      inputProvider: stash.inputProvider
+      inputProvider: stash.inputProvider,
+      minParticipants: (id) => secaggFloor(currentPolicy(), stash.roundOf(id))
     })
   } catch (err) {
     await train.close()
     throw err
   }
+  let he: HeServices
+  try {
+    he = await registerHeServices({
+      home,
+      transport,
+      manifest,
+      stash,
+      minParticipants: () => policy.minParticipants,
+      log
+    })
+  } catch (err) {
+    await Promise.allSettled([secagg.close(), train.close()])
+    throw err
+  }
+  let vertical: VerticalParticipantHandle
+  try {
+    vertical = await registerVerticalParticipant(
+      refreshingBefore(transport, PROTOCOLS.verticalJob, refreshPolicy),
+      {
+        identity: home.identity,
+        store: home.store,
+        audit: home.audit,
+        ledger,
+        policy: currentPolicy,
+        manifest,
+        log
+      }
+    )
+  } catch (err) {
+    await Promise.allSettled([secagg.close(), train.close(), he.close()])
+    throw err
+  }
   return {
     secagg,
     train,
+    he,
+    vertical,
     stash,
     ledger,
     async close() {
-      await Promise.allSettled([secagg.close(), train.close()])
+      await Promise.allSettled([secagg.close(), train.close(), he.close(), vertical.close()])
     }
   }
 }

@@ -12,6 +12,12 @@ export const PROTOCOLS = {
   eval: '/cohort/eval/1.0.0',
   heAgg: '/cohort/he-agg/1.0.0',
   psi: '/cohort/psi/1.0.0',
+  verticalLr: '/cohort/vertical-lr/1.0.0',
+  verticalLrScore: '/cohort/vertical-lr-score/1.0.0',
+  /** Vertical jobs: coordinator -> node control, and label node -> feature node scoring (protocols/vertical/job-wire.ts). */
+  verticalJob: '/cohort/vertical-job/1.0.0',
+  /** Vertical k-means sessions among the parties of a vertical job (protocols/vertical/kmeans/). */
+  verticalKmeans: '/cohort/vertical-kmeans/1.0.0',
   /** Test-only echo protocol used by the transport conformance suite. */
   echo: '/cohort/echo/1.0.0'
 } as const

@@ -28,6 +28,7 @@ import { exactEvaluation, ledgerOf, nodeFailuresOf, partiesReport } from './repo
 import type { ReportMetrics, SimReport } from './report/report.ts'
 import { scenarioBaselines } from './report/scenario-baselines.ts'
 import type { ScenarioBaselines } from './report/scenario-baselines.ts'
+import { runVerticalScenario, verticalGroupsOf } from './vertical/run-vertical-scenario.ts'
 
 /**
  * Progress of a run, for a progress bar.
@@ -83,6 +84,8 @@ function jobIdOf(name: string, seed: number): string {
  * report.metrics.test.auc
  */
 export async function runScenario(scenario: LoadedScenario, o: RunScenarioOptions = {}): Promise<SimReport> {
+  // Parties holding different columns of the same customers: PSI and a vertical protocol instead.
+  if (verticalGroupsOf(scenario) !== undefined) return runVerticalScenario(scenario, o)
   const s = scenario.config
   const t0 = performance.now()
   const progress = o.onProgress ?? (() => {})

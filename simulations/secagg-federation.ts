@@ -19,6 +19,7 @@ import { registerSecaggParticipant } from '../node/runners/secagg-participant.ts
 import type { SecaggParticipantHandle, SecaggParticipantInit } from '../node/runners/secagg-participant.ts'
 import { storeOn } from '../platform/storage/db.ts'
 import type { NodeStore, RootDb } from '../platform/storage/db.ts'
+import { signWithIdentityKey } from '../crypto/sign-identity.ts'
 import type { Transport } from '../protocols/transport.ts'
 import { createLoopbackNetwork } from './loopback-transport.ts'
 import type { LoopbackHooks, LoopbackNetwork } from './loopback-transport.ts'
@@ -89,7 +90,7 @@ export async function memoryAudit(identity: SimIdentity): Promise<{ audit: Audit
   const store = storeOn(root)
   const audit = createAuditLog(store, {
     peerId: identity.peerId,
-    sign: (data) => identity.privateKey.sign(data)
+    sign: (data) => signWithIdentityKey(identity.privateKey, data)
   })
   return { audit, store }
 }

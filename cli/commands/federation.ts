@@ -30,6 +30,10 @@ export function register(program: Command): void {
     .option('--roles <list>', `comma-separated: ${MEMBER_ROLES.join(', ')}`, 'node')
     .option('--federation <name>', 'federation name when creating a new manifest', 'cohort-federation')
     .option('--replace', 'replace an existing member with the same org or peer id')
+    .option(
+      '--he-key <fingerprint>',
+      'key-holders: the HE public-key fingerprint "cohort node he-key" prints'
+    )
     .action(
       action(
         (o: {
@@ -40,10 +44,17 @@ export function register(program: Command): void {
           roles: string
           federation: string
           replace?: boolean
+          heKey?: string
         }) => {
           const manifest = addMember(
             o.file,
-            { org: o.org, peerId: o.peerId, multiaddrs: o.multiaddr ?? [], roles: parseRoles(o.roles) },
+            {
+              org: o.org,
+              peerId: o.peerId,
+              multiaddrs: o.multiaddr ?? [],
+              roles: parseRoles(o.roles),
+              ...(o.heKey === undefined ? {} : { heKeyFingerprint: o.heKey })
+            },
             { federation: o.federation, replace: o.replace === true }
           )
           process.stdout.write(

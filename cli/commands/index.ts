@@ -12,6 +12,7 @@ import { register as psi } from './psi.ts'
 import { register as score } from './score.ts'
 import { register as secagg } from './secagg.ts'
 import { register as sim } from './sim.ts'
+import { register as vertical } from './vertical.ts'
 
 /** Every command group, in the order `cohort --help` lists them. */
 export const commandGroups: Array<(program: Command) => void> = [
@@ -27,5 +28,6 @@ export const commandGroups: Array<(program: Command) => void> = [
   privacy,
   secagg,
   psi,
+  vertical,
   sim
 ]

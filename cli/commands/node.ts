@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { createAdminApp } from '../../node/api/app.ts'
 import { serveAdminApi } from '../../node/api/server.ts'
+import { openPersistentKeyring } from '../../node/he/he-services.ts'
 import { HOME_FILES, initNodeHome, openNodeHome } from '../../node/home.ts'
 import { startNode } from '../../node/node.ts'
 import { action, printJson } from '../action.ts'
@@ -131,6 +132,27 @@ export function register(program: Command): void {
             federation: home.federationPath,
             head: await home.audit.head()
           })
+        } finally {
+          await home.close()
+        }
+      })
+    )
+
+  node
+    .command('he-key')
+    .description(
+      'key-holders: print (creating on first use) the HE key id and public-key fingerprint to pin in the manifest (--he-key) and in HE jobs; the node must be stopped'
+    )
+    .requiredOption('--dir <dir>', 'node directory')
+    .option('--rotate', 'generate a new key and make it current (older keys still decrypt their jobs)')
+    .action(
+      action(async (o: { dir: string; rotate?: boolean }) => {
+        const home = await openNodeHome(o.dir)
+        try {
+          using ring = await openPersistentKeyring(home)
+          if (o.rotate === true) await ring.rotate()
+          const { keyId, announcement } = ring.current()
+          printJson({ keyId, keyFingerprint: announcement.keyFingerprint, keys: [...ring.keys.keys()] })
         } finally {
           await home.close()
         }

@@ -40,7 +40,7 @@ export interface GatherResult {
   declined: Declined[]
   /** Nodes that did not answer (or answered something unusable), with the error code. */
   silent: Array<{ peer: Participant; code: string; message: string }>
-  timings: { prepareMs: number; sumMs: number }
+  timings: { prepareMs: number; sumMs: number; phases?: Record<string, number> }
 }
 
 /**
@@ -112,7 +112,7 @@ export async function gatherSum(
     sum: s.sum,
     survivors: s.survivors,
     dropped: s.dropped,
-    timings: { prepareMs, sumMs: s.ms }
+    timings: { prepareMs, sumMs: s.ms, ...(s.phases === undefined ? {} : { phases: s.phases }) }
   }
 }
 

@@ -46,6 +46,10 @@ export async function setupHe(rt: JobRuntime, config: JobConfig): Promise<HeSetu
         ? `the federation has ${holders.length} key-holders; name one in he.keyholder`
         : `${pin.keyholder} is not a key-holder of the federation (role keyholder, not coordinator)`
     )
+  if (kh.heKeyFingerprint !== undefined && kh.heKeyFingerprint !== pin.keyFingerprint)
+    throw new HeKeyMismatchError(
+      `the manifest pins ${kh.org}'s HE key ${kh.heKeyFingerprint.slice(0, 16)}…, the job pins ${pin.keyFingerprint.slice(0, 16)}…`
+    )
   const announcement = await fetchKeyAnnouncement(rt.transport, kh.peerId, {
     signal: AbortSignal.any([rt.signal, AbortSignal.timeout(config.deadlines.phaseMs)])
   })

@@ -1,4 +1,5 @@
 import { isCohortError } from '../../crypto/cohort-error.ts'
+import { SECAGG_PHASES } from '../../protocols/secagg/phases.ts'
 import { AggregateMismatchError } from '../../protocols/strategies/errors.ts'
 import { fromSummand } from '../../protocols/strategies/strategy.ts'
 import type { AggregateResult, Metrics, Strategy } from '../../protocols/strategies/strategy.ts'
@@ -8,7 +9,9 @@ import type { ModelSpec, NamedParams } from '../../protocols/training/model-spec
 import { jobQuant } from '../../protocols/training/quantisation.ts'
 import { f64ToBytes, TRAIN_WIRE_VERSION } from '../../protocols/training/wire.ts'
 import { prepOf, quantJob, summaryFor } from './job-plan.ts'
+import type { GatherResult } from './gather.ts'
 import { gatherWithRetries, offeredOf } from './phases.ts'
+import { cpuMsSince } from './secure-sum.ts'
 import type { Roster } from './phases.ts'
 import type { JobRuntime } from './runtime.ts'
 import type { JobRecord, RoundRecord } from './types.ts'
@@ -74,6 +77,7 @@ export async function trainRound(
   const configs = new Map(strategy.configureFit(r, global, fleet()).map((i) => [i.peer, i.config]))
   const fitQuant = jobQuant('fit', quantJob(cfg))
   const globalBytes = f64ToBytes(spec.flatten(global))
+  const fitCpu0 = process.cpuUsage()
   const fit = await gatherWithRetries(rt, job, roster, `round ${r} fit`, {
     purpose: 'fit',
     round: r,
@@ -95,6 +99,7 @@ export async function trainRound(
       quant: fitQuant
     })
   })
+  const fitCpuMs = cpuMsSince(fitCpu0)
   const agg = fromSummand(fit.sum, fit.survivors)
   let next = global
   let fitMetrics: Metrics = {}
@@ -122,9 +127,13 @@ export async function trainRound(
   }
 
   const e0 = performance.now()
+  const evalCpu0 = process.cpuUsage()
   let evalMetrics: Metrics = {}
+  let evalSplit: EvalTimings | undefined
   try {
-    evalMetrics = await evaluate(rt, job, roster, model, r, next, offered)
+    const ev = await evaluate(rt, job, roster, model, r, next, offered)
+    evalMetrics = ev.metrics
+    evalSplit = ev.timings
   } catch (err) {
     if (rt.signal.aborted) throw rt.signal.reason ?? err
     const code = isCohortError(err) ? err.code : 'COHORT_INTERNAL'
@@ -132,6 +141,8 @@ export async function trainRound(
     evalMetrics = { evalFailed: 1 }
   }
   const evalMs = performance.now() - e0
+  const evalCpuMs = cpuMsSince(evalCpu0)
+  const fitSumCpuMs = fit.timings.phases?.cpuMs ?? 0
   const all =
     spec.kind === 'kmeans'
       ? kmeansMetrics(fitMetrics, evalMetrics)
@@ -150,6 +161,13 @@ export async function trainRound(
       train: fit.timings.prepareMs,
       secagg: fit.timings.sumMs,
       eval: evalMs,
+      ...(evalSplit === undefined ? {} : { evalCompute: evalSplit.prepareMs, evalSecagg: evalSplit.sumMs }),
+      ...phaseTimings('secagg', fit.timings.phases),
+      // This process's CPU time per part (a simulation's nodes included): steadier than wall time
+      // when other work shares the machine.
+      'cpu.train': fitCpuMs - fitSumCpuMs,
+      'cpu.secagg': fitSumCpuMs,
+      'cpu.eval': evalCpuMs,
       total: performance.now() - started
     },
     bytes: rt.takeBytes(),
@@ -174,6 +192,18 @@ function kmeansMetrics(fit: Metrics, ev: Metrics): Metrics {
   return out
 }
 
+type EvalTimings = GatherResult['timings']
+
+/** `{ '<prefix>.<phase>': ms }` for the five SecAgg+ phases (RoundRecord.timings is a flat record). */
+function phaseTimings(prefix: string, phases: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const phase of SECAGG_PHASES) {
+    const ms = phases?.[phase]
+    if (ms !== undefined) out[`${prefix}.${phase}`] = ms
+  }
+  return out
+}
+
 async function evaluate(
   rt: JobRuntime,
   job: JobRecord,
@@ -182,7 +212,7 @@ async function evaluate(
   r: number,
   global: NamedParams,
   offered: number
-): Promise<Metrics> {
+): Promise<{ metrics: Metrics; timings: EvalTimings }> {
   const cfg = job.config
   const { spec, strategy } = model
   const withTrain = spec.kind === 'kmeans' && cfg.dp === 'none'
@@ -220,9 +250,9 @@ async function evaluate(
     participants: ev.survivors
   })
   const test = strategy.aggregateEvaluate(r, part(0))
-  if (!withTrain) return test
+  if (!withTrain) return { metrics: test, timings: ev.timings }
   const train = strategy.aggregateEvaluate(r, part(L))
   const out: Metrics = { ...test }
   for (const [k, v] of Object.entries(train)) out[`train_${k}`] = v
-  return out
+  return { metrics: out, timings: ev.timings }
 }

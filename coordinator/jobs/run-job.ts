@@ -33,6 +33,7 @@ import { trainRound } from './round.ts'
 import { createRuntime } from './runtime.ts'
 import type { JobRuntime } from './runtime.ts'
 import type { JobRecord, RunJob } from './types.ts'
+import { runVerticalJob } from './vertical-run.ts'
 
 const FINAL = new Set(['completed', 'failed', 'cancelled'])
 const now = () => new Date().toISOString()
@@ -50,6 +51,8 @@ export const runJob: RunJob = async (ctx, jobId, options = {}) => {
   const stored = await ctx.store.getJob(jobId)
   if (stored === undefined) throw new JobNotFoundError(jobId)
   if (FINAL.has(stored.status)) return stored
+  // Vertical jobs (parties hold different columns) have their own runner: PSI, then a peer-to-peer session.
+  if (stored.config.vertical !== undefined) return runVerticalJob(ctx, jobId, options)
   let job: JobRecord = stored
   const roster: Roster = { participants: [...job.participants], declined: [...job.declined] }
   const save = async (patch: Partial<JobRecord>) => {

@@ -11,6 +11,7 @@
 import { isCohortError } from '../../crypto/cohort-error.ts'
 import type { CohortError } from '../../crypto/cohort-error.ts'
 import type { RingVector } from '../../crypto/ring.ts'
+import { RemoteError } from '../../protocols/errors.ts'
 import { PROTOCOLS } from '../../protocols/ids.ts'
 import { secaggAggregatorMachine } from '../../protocols/secagg/aggregator.ts'
 import type { AggregatorOutput, AggregatorState, Rejection } from '../../protocols/secagg/aggregator.ts'
@@ -126,6 +127,8 @@ export async function runSecaggRound(
   const audit = options.audit
   const actor = transport.self
   const failures: RequestFailure[] = []
+  // What refusing parties said, for the abort's message.
+  const refusals: RemoteError[] = []
   const timings: Record<string, number> = {}
   const started = performance.now()
   let state: AggregatorState = secaggAggregatorMachine.init({
@@ -189,7 +192,10 @@ export async function runSecaggRound(
         const o = step({ kind: 'reply', phase, from: peer, reply })
         if (o.kind === 'rejected') rejections.push(o.rejection)
       },
-      (peer, err) => failures.push({ peer, phase, code: isCohortError(err) ? err.code : 'COHORT_INTERNAL' })
+      (peer, err) => {
+        failures.push({ peer, phase, code: isCohortError(err) ? err.code : 'COHORT_INTERNAL' })
+        if (err instanceof RemoteError) refusals.push(err)
+      }
     )
     for (const r of rejections) {
       await audit?.append(
@@ -207,6 +213,7 @@ export async function runSecaggRound(
   }
 
   if (out.kind === 'aborted') {
+    withRefusals(out.error, refusals)
     await notifyAbort(transport, out.notify, options, out.error)
     await audit?.append(
       'secagg-round-aborted',
@@ -241,6 +248,13 @@ export async function runSecaggRound(
     failures,
     timings
   }
+}
+
+/** Names, in an abort's message, what the parties that refused said: the round's real cause. */
+function withRefusals(error: CohortError, refusals: readonly RemoteError[]): void {
+  if (refusals.length === 0) return
+  const first = refusals[0]!
+  error.message += ` (${refusals.length} refused: ${first.message} [${first.code}])`
 }
 
 async function notifyAbort(

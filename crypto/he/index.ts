@@ -31,6 +31,14 @@ export {
   ckksRotateSum
 } from './ckks.ts'
 export type { CkksMultiplyOptions } from './ckks.ts'
+export {
+  ckksMatvec,
+  generateMatvecGaloisKeys,
+  matvecAssemble,
+  matvecBlocks,
+  matvecGaloisSteps
+} from './ckks-matvec.ts'
+export type { CkksMatvecOptions, MatvecBlock } from './ckks-matvec.ts'
 export { createHeContext, getHeContext, HeContext } from './context.ts'
 export type { HeLimits, HeObjectKind } from './context.ts'
 export { disposeAll } from './dispose.ts'

@@ -73,3 +73,20 @@ export function featureAllowed(p: EffectivePolicy, feature: string, column: stri
     p.allowedFeatures.includes(column)
   )
 }
+
+/**
+ * Fewest parties a SecAgg+ round may aggregate this node's summand over: the `minParticipants` of
+ * the dataset the summand came from (as the policy is now) and of the job it was released for
+ * (whose distributed noise assumes that many shares); the node-wide value for a round with no
+ * known summand. The SecAgg participant refuses announcements below it.
+ *
+ * @example
+ * registerSecaggParticipant(transport, { ..., minParticipants: (id) => secaggFloor(policy(), stash.roundOf(id)) })
+ */
+export function secaggFloor(
+  policy: NodePolicy,
+  round: { dataset: string; minParticipants: number } | undefined
+): number {
+  if (round === undefined) return policy.minParticipants
+  return Math.max(effectivePolicy(policy, round.dataset).minParticipants, round.minParticipants)
+}

@@ -221,6 +221,8 @@ async function release(
       purpose,
       jobId: req.jobId,
       round,
+      dataset: req.job.dataset,
+      minParticipants: req.job.minParticipants,
       coordinator: from,
       secaggId: req.secaggId,
       ...heOf(req.job)
@@ -233,6 +235,7 @@ async function release(
       jobId: req.jobId,
       round,
       dataset: req.job.dataset,
+      minParticipants: req.job.minParticipants,
       coordinator: from,
       secaggId: req.secaggId,
       quant: jobQuant(purpose, req.job),

@@ -16,7 +16,8 @@ import { InputNotReadyError } from './errors.ts'
  * await registerTrainParticipant(transport, { ..., stash })
  */
 export interface InputStash {
-  put(secaggId: string, round: number, vector: RingVector): void
+  /** `meta`: what the SecAgg participant checks the round's announcement against. */
+  put(secaggId: string, round: number, vector: RingVector, meta?: StashRound): void
   /** Removes and returns the entry. @throws InputNotReadyError */
   take(secaggId: string, round: number): RingVector
   has(secaggId: string, round: number): boolean
@@ -25,6 +26,8 @@ export interface InputStash {
   size(): number
   /** The SecAgg participant's `inputProvider`. */
   readonly inputProvider: (secaggId: string, round: number) => Promise<RingVector>
+  /** The dataset and job minimum of a SecAgg id a summand was stashed for (kept after `take`). */
+  roundOf(secaggId: string): StashRound | undefined
   /** Marks an id as an HE aggregation with the key fingerprint its job pins. */
   setHeJob(id: string, config: HeStashJob): void
   /** The he-agg participant's `jobConfig`. */
@@ -40,6 +43,17 @@ export interface InputStash {
  */
 export interface HeStashJob {
   pinnedFingerprint: string
+  minParticipants: number
+}
+
+/**
+ * Whose summand a SecAgg id carries: the dataset (its policy's `minParticipants` applies) and the
+ * job's own `minParticipants` (the distributed noise assumes that many parties).
+ * @example
+ * stash.put('job-1/fit/ab12', 3, ring, { dataset: 'credit', minParticipants: 3 })
+ */
+export interface StashRound {
+  dataset: string
   minParticipants: number
 }
 
@@ -76,6 +90,7 @@ export function createInputStash(init: InputStashInit = {}): InputStash {
   const maxEntries = init.maxEntries ?? 64
   const entries = new Map<string, { vector: RingVector; expires: number }>()
   const heJobs = new Map<string, HeStashJob>()
+  const roundsOf = new Map<string, StashRound>()
   const key = (id: string, round: number) => `${id}\u0000${round}`
   const sweep = () => {
     const now = Date.now()
@@ -90,12 +105,17 @@ export function createInputStash(init: InputStashInit = {}): InputStash {
     return e.vector
   }
   return {
-    put(id, round, vector) {
+    put(id, round, vector, meta) {
       sweep()
       const k = key(id, round)
       entries.delete(k)
       entries.set(k, { vector, expires: Date.now() + ttlMs })
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!)
+      if (meta !== undefined) {
+        roundsOf.delete(id)
+        roundsOf.set(id, meta)
+        while (roundsOf.size > 4 * maxEntries) roundsOf.delete(roundsOf.keys().next().value!)
+      }
     },
     take,
     has(id, round) {
@@ -105,12 +125,14 @@ export function createInputStash(init: InputStashInit = {}): InputStash {
     dropJob(jobId) {
       for (const k of [...entries.keys()]) if (k.startsWith(`${jobId}/`)) entries.delete(k)
       for (const k of [...heJobs.keys()]) if (k.startsWith(`${jobId}/`)) heJobs.delete(k)
+      for (const k of [...roundsOf.keys()]) if (k.startsWith(`${jobId}/`)) roundsOf.delete(k)
     },
     size() {
       sweep()
       return entries.size
     },
     inputProvider: async (id, round) => take(id, round),
+    roundOf: (id) => roundsOf.get(id),
     setHeJob(id, config) {
       heJobs.delete(id)
       heJobs.set(id, config)

@@ -45,6 +45,8 @@ export interface ReleaseRequest {
   jobId: string
   round: number
   dataset: string
+  /** The job's minParticipants: the SecAgg participant refuses a round announcing fewer. */
+  minParticipants: number
   /** The coordinator (audit actor). */
   coordinator: string
   /** Where the SecAgg participant finds the summand; null = plaintext (returned instead). */
@@ -156,7 +158,10 @@ export async function releaseSummand(
 export async function serveAgain(
   ctx: ReleaseContext,
   r: Released,
-  req: Pick<ReleaseRequest, 'purpose' | 'jobId' | 'round' | 'coordinator' | 'secaggId' | 'he'>
+  req: Pick<
+    ReleaseRequest,
+    'purpose' | 'jobId' | 'round' | 'dataset' | 'minParticipants' | 'coordinator' | 'secaggId' | 'he'
+  >
 ): Promise<void> {
   r.served++
   await ctx.audit.append(
@@ -169,10 +174,13 @@ export async function serveAgain(
 
 function stashFor(
   ctx: ReleaseContext,
-  req: Pick<ReleaseRequest, 'secaggId' | 'round' | 'he'>,
+  req: Pick<ReleaseRequest, 'secaggId' | 'round' | 'dataset' | 'minParticipants' | 'he'>,
   ring: RingVector
 ) {
   if (req.secaggId === null) return
   if (req.he !== undefined) ctx.stash.setHeJob(req.secaggId, req.he)
-  ctx.stash.put(req.secaggId, req.round, ring)
+  ctx.stash.put(req.secaggId, req.round, ring, {
+    dataset: req.dataset,
+    minParticipants: req.minParticipants
+  })
 }

@@ -49,6 +49,11 @@ export async function scoreDataset(
   const out: ScoreResult = { dataset: '', ids: [], columns: [] }
   for (const id of ids) {
     const model = await getNodeModel(store, id)
+    // A vertical slice cannot score alone: the other parties' partial scores are needed.
+    if (String(model.descriptor?.kind).startsWith('vertical-'))
+      throw new JobDataError(
+        `${id} is a vertical model (this node holds only its slice); score it with "cohort vertical score" from the label node`
+      )
     const name = dataset ?? model.dataset
     if (out.dataset !== '' && out.dataset !== name)
       throw new JobDataError(

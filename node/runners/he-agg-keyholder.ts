@@ -52,7 +52,23 @@ export interface HeKeyring extends Disposable {
 }
 
 /**
- * Creates a keyring with a first key set, audit-logging each key generation (`he-key-generated`:
+ * Options of {@link createHeKeyring}.
+ * @example
+ * const o: HeKeyringOptions = { restore: loadKeySets(dir, ctx).sets, persist: (id, set) => saveKeySet(dir, id, set, { current: true }) }
+ */
+export interface HeKeyringOptions {
+  context?: HeContext
+  /** Id of the first generated key (tests); ignored when keys are restored. */
+  keyId?: string
+  /** Key sets from an earlier run, oldest first; the last (or `restoreCurrent`) becomes current. */
+  restore?: ReadonlyArray<{ keyId: string; set: HeKeySet }>
+  restoreCurrent?: string
+  /** Called with every newly generated key set before it is announced or used. */
+  persist?: (keyId: string, set: HeKeySet) => void | Promise<void>
+}
+
+/**
+ * Creates a keyring with a first key set (or the restored ones), audit-logging each key generation (`he-key-generated`:
  * key id, fingerprint — the value jobs and manifests pin).
  *
  * @example
@@ -62,12 +78,24 @@ export interface HeKeyring extends Disposable {
 export async function createHeKeyring(
   identity: { peerId: string; privateKey: PrivateKey },
   audit: Pick<AuditLog, 'append'>,
-  options: { context?: HeContext; keyId?: string } = {}
+  options: HeKeyringOptions = {}
 ): Promise<HeKeyring> {
   const context = options.context ?? (await getHeContext('bfv-8192'))
   const keys = new Map<string, HeKeySet>()
   const announcements = new Map<string, KeyAnnouncement>()
   let currentId = ''
+  for (const r of options.restore ?? []) {
+    keys.set(r.keyId, r.set)
+    announcements.set(r.keyId, await announceKey(identity, r.keyId, r.set))
+    currentId = r.keyId
+  }
+  if (options.restoreCurrent !== undefined) {
+    if (!keys.has(options.restoreCurrent))
+      throw new HeAggReplayError(
+        `restored current key ${options.restoreCurrent} is not among the restored keys`
+      )
+    currentId = options.restoreCurrent
+  }
   const rotate = async (keyId?: string): Promise<KeyAnnouncement> => {
     const id =
       keyId ??
@@ -75,6 +103,8 @@ export async function createHeKeyring(
     if (keys.has(id)) throw new HeAggReplayError(`key id ${id} exists already`)
     const set = generateKeys(context)
     try {
+      // Durable before announced: a sum under this key must stay decryptable after a restart.
+      await options.persist?.(id, set)
       const announcement = await announceKey(identity, id, set)
       await audit.append('he-key-generated', {
         keyId: id,
@@ -91,7 +121,7 @@ export async function createHeKeyring(
       throw err
     }
   }
-  await rotate(options.keyId)
+  if (currentId === '') await rotate(options.keyId)
   const dispose = () => {
     for (const k of keys.values()) k.dispose()
     keys.clear()

@@ -67,7 +67,7 @@ export interface HeAggParticipantDeps {
 export interface HeAggParticipantInit {
   /** A round idle this long is closed and its ciphertext freed. @default 600000 */
   stateTtlMs?: number
-  /** Rounds that may be open at once. @default 8 */
+  /** Rounds that may be open at once (at capacity, the oldest already-challenged one is closed). @default 8 */
   maxConcurrentRounds?: number
 }
 
@@ -116,7 +116,10 @@ export async function registerHeAggParticipant(
   deps: HeAggParticipantDeps,
   init: HeAggParticipantInit = {}
 ): Promise<HeAggParticipantHandle> {
-  const context = deps.context ?? (await getHeContext('bfv-8192'))
+  // Loaded on the first HE job, not at node start: most nodes never run one.
+  let contextP: Promise<HeContext> | undefined
+  const heContext = () =>
+    (contextP ??= deps.context ? Promise.resolve(deps.context) : getHeContext('bfv-8192'))
   const rolesOf = rolesFrom(deps.manifest)
   const ttlMs = init.stateTtlMs ?? 600_000
   const maxRounds = init.maxConcurrentRounds ?? 8
@@ -135,6 +138,20 @@ export async function registerHeAggParticipant(
       heAggParticipantMachine.step(r.state, { phase, from: deps.identity.peerId })
   }
 
+  // A job's sums each open a round and nothing tells a node that the coordinator is done with one
+  // (it may re-challenge after a dropout). At capacity, the oldest round that already answered a
+  // challenge gives way: its sum has been verified once, and a late re-challenge is merely refused
+  // (the coordinator then drops us from that sum). Rounds still awaiting their first challenge stay.
+  const evictAnswered = (): boolean => {
+    for (const [key, r] of rounds) {
+      if (r.state.challenges > 0) {
+        close(key)
+        return true
+      }
+    }
+    return false
+  }
+
   async function run(
     r: Round,
     input: HeAggParticipantInput,
@@ -150,11 +167,14 @@ export async function registerHeAggParticipant(
   async function handle(req: HeAggRequest, from: string): Promise<Uint8Array> {
     if (req.phase === 'submit') {
       const key = `${req.jobId}\u0000${req.round}`
-      if (seen.has(key))
-        throw new HeAggReplayError(`job ${req.jobId} round ${req.round} was already submitted here`)
-      if (rounds.size >= maxRounds) throw new HeAggParamsError(`already ${rounds.size} HE rounds open`)
+      // Awaits first, so nothing interleaves between the replay check and recording the round.
       const config = await deps.jobConfig(req.jobId)
       if (config === undefined) throw new HeAggParamsError(`no HE job ${req.jobId} is configured here`)
+      const context = await heContext()
+      if (seen.has(key))
+        throw new HeAggReplayError(`job ${req.jobId} round ${req.round} was already submitted here`)
+      if (rounds.size >= maxRounds && !evictAnswered())
+        throw new HeAggParamsError(`already ${rounds.size} HE rounds open, none of them challenged yet`)
       if (seen.size >= MAX_REMEMBERED_ROUNDS) seen.delete(seen.values().next().value!)
       seen.add(key)
       const state = heAggParticipantMachine.init({

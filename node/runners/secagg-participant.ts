@@ -11,6 +11,10 @@
  * and returned. Any refusal is audit-logged as `secagg-refused` with its code and, when it concerns a
  * running round, aborts that round (secrets zeroed, `secagg-aborted`), so a misbehaving coordinator
  * never gets a second try within a round.
+ *
+ * An advertise-keys announcement is also checked against the node's own floor (`minParticipants`):
+ * fewer participants or a lower threshold t than the policy of the job's dataset allows is refused
+ * (COHORT_SECAGG_POLICY_MIN_PARTICIPANTS) before any key is drawn.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { FederationManifest } from '../../configs/federation.ts'
@@ -25,9 +29,11 @@ import {
   SecaggRoundReplayError,
   SecaggUnknownRoundError
 } from '../../protocols/secagg/errors.ts'
+import { signWithIdentityKey } from '../../crypto/sign-identity.ts'
 import { decodeSecaggRequest, encodeSecagg } from '../../protocols/secagg/messages.ts'
 import type { SecaggRequest } from '../../protocols/secagg/messages.ts'
 import { auditHashBytes } from '../../protocols/secagg/params.ts'
+import { checkRoundPolicy } from '../../protocols/secagg/round-policy.ts'
 import { secaggParticipantMachine, withSignature } from '../../protocols/secagg/participant.ts'
 import type {
   ParticipantInput,
@@ -46,6 +52,12 @@ export interface SecaggParticipantDeps {
   manifest: () => FederationManifest
   /** This node's quantised input for a round: d elements of Z_2^ringBits. */
   inputProvider: (jobId: string, round: number) => Promise<RingVector>
+  /**
+   * Fewest parties this node lets a round of `jobId` aggregate over (its policy for the job's dataset
+   * and the job's own minimum; node/jobs/dataset-policy.ts `secaggFloor`). A round announcing fewer
+   * participants or a lower t is refused. @default no floor beyond the protocol's
+   */
+  minParticipants?: (jobId: string, round: number) => number | Promise<number>
 }
 
 /** Optional settings. */
@@ -167,12 +179,18 @@ export async function registerSecaggParticipant(
 
   async function handleRound(req: SecaggRequest, from: string): Promise<Uint8Array> {
     const key = roundKey(req.jobId, req.round)
+    // The floor is looked up first: nothing may await between the replay check and the round's start.
+    const floor =
+      req.phase === 'advertise-keys' && deps.minParticipants !== undefined
+        ? await deps.minParticipants(req.jobId, req.round)
+        : undefined
     let r = rounds.get(key)
     if (req.phase === 'advertise-keys') {
       if (seen.has(key) || r !== undefined) {
         throw new SecaggRoundReplayError(`job ${req.jobId} round ${req.round} was already started here`)
       }
       if (rounds.size >= maxRounds) throw new SecaggBusyError(`already running ${rounds.size} secagg rounds`)
+      if (floor !== undefined) checkRoundPolicy(req, floor)
       if (seen.size >= MAX_REMEMBERED_ROUNDS) seen.delete(seen.values().next().value!)
       seen.add(key)
       const state = secaggParticipantMachine.init({ self, members: nodeMembers() })
@@ -220,7 +238,7 @@ export async function registerSecaggParticipant(
     init.onStats?.(req.phase, output.stats)
     let reply = output.reply
     if (output.toSign !== undefined)
-      reply = withSignature(reply, await deps.identity.privateKey.sign(output.toSign))
+      reply = withSignature(reply, await signWithIdentityKey(deps.identity.privateKey, output.toSign))
     if (r.state.phase === 'done' || r.state.phase === 'aborted') {
       clearTimeout(r.timer)
       rounds.delete(key)

@@ -35,36 +35,62 @@ export interface AuditLog {
 
 const HEAD_KEY = 'audit-head'
 
+/** The one writer of a store's log: its append queue and the last entry it committed. */
+interface Writer {
+  tail: Promise<unknown>
+  /** seq and hash of the last committed entry; null = empty log; undefined = read it from the store. */
+  last: { seq: number; hash: string } | null | undefined
+}
+
+// Keyed by the open database, so every AuditLog over one store (LevelDB lets one process open it)
+// shares a single queue and a single in-memory head.
+const writers = new WeakMap<object, Writer>()
+
+function writerOf(store: NodeStore): Writer {
+  let writer = writers.get(store.root)
+  if (writer === undefined) {
+    writer = { tail: Promise.resolve(), last: undefined }
+    writers.set(store.root, writer)
+  }
+  return writer
+}
+
 /**
  * Creates the audit log over a node store. Appends are serialised so that seq numbers and
  * previous-hash links never race; each append writes the entry, the new signed head and any
  * caller-supplied operations in one LevelDB batch. No code path overwrites or deletes an entry.
+ *
+ * The head is read and checked against its stored entry once, at the first append; later appends
+ * chain onto the head kept in memory (only this writer changes the log while the store is open),
+ * and a failed batch makes the next append read it again.
  */
 export function createAuditLog(store: NodeStore, signer: AuditSigner): AuditLog {
-  let tail: Promise<unknown> = Promise.resolve()
+  const writer = writerOf(store)
 
   async function readHead(): Promise<SignedHead | undefined> {
     return (await store.meta.get(HEAD_KEY)) as SignedHead | undefined
   }
 
+  async function storedLast(): Promise<{ seq: number; hash: string } | null> {
+    const head = await readHead()
+    if (head === undefined) return null
+    // Trust the stored entry rather than the head record alone: they are written together.
+    const lastValue = await store.audit.get(seqKey(head.seq))
+    const last = lastValue === undefined ? 'missing' : openEntry(lastValue)
+    if (typeof last === 'string' || last.hash !== head.hash) {
+      throw new AuditVerificationError(
+        `the audit log head (entry ${head.seq}) does not match its stored entry; run "cohort audit verify" and investigate before writing`,
+        head.seq
+      )
+    }
+    return { seq: head.seq, hash: head.hash }
+  }
+
   async function doAppend(kind: string, body: unknown, options: AppendOptions): Promise<AuditEntry> {
     options.signal?.throwIfAborted()
-    const head = await readHead()
-    let seq = 0
-    let prev = GENESIS_PREV
-    if (head !== undefined) {
-      // Trust the stored entry rather than the head record alone: they are written together.
-      const lastValue = await store.audit.get(seqKey(head.seq))
-      const last = lastValue === undefined ? 'missing' : openEntry(lastValue)
-      if (typeof last === 'string' || last.hash !== head.hash) {
-        throw new AuditVerificationError(
-          `the audit log head (entry ${head.seq}) does not match its stored entry; run "cohort audit verify" and investigate before writing`,
-          head.seq
-        )
-      }
-      seq = head.seq + 1
-      prev = head.hash
-    }
+    writer.last ??= await storedLast()
+    const seq = writer.last === null ? 0 : writer.last.seq + 1
+    const prev = writer.last === null ? GENESIS_PREV : writer.last.hash
     const { value, entry } = sealEntry({
       seq,
       ts: Date.now(),
@@ -86,8 +112,14 @@ export function createAuditLog(store: NodeStore, signer: AuditSigner): AuditLog 
       { type: 'put' as const, sublevel: store.meta, key: HEAD_KEY, value: newHead },
       ...(options.with ?? [])
     ]
-    // biome-ignore lint/suspicious/noExplicitAny: abstract-level's batch typing cannot express mixed sublevel value types
-    await store.root.batch(ops as any)
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: abstract-level's batch typing cannot express mixed sublevel value types
+      await store.root.batch(ops as any)
+    } catch (err) {
+      writer.last = undefined
+      throw err
+    }
+    writer.last = { seq, hash: entry.hash }
     return entry
   }
 
@@ -105,13 +137,13 @@ export function createAuditLog(store: NodeStore, signer: AuditSigner): AuditLog 
 
   return {
     append(kind, body, options = {}) {
-      const run = tail.then(() => doAppend(kind, body, options))
-      tail = run.catch(() => undefined)
+      const run = writer.tail.then(() => doAppend(kind, body, options))
+      writer.tail = run.catch(() => undefined)
       return run
     },
     head: readHead,
     async verify() {
-      await tail
+      await writer.tail
       return verifyChain(store.audit.iterator(), await readHead(), signer.peerId)
     },
     entries,

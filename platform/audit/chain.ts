@@ -1,4 +1,4 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { verifyPeerSignature } from '../../crypto/sign-identity.ts'
 import { GENESIS_PREV, headPayload, openEntry, seqKey } from './entry.ts'
 import type { AuditEntry } from './entry.ts'
 
@@ -23,9 +23,8 @@ export interface VerifyResult {
 /** Verifies a head signature against the peer id alone (an Ed25519 peer id embeds its public key). */
 export async function verifyHeadSignature(head: SignedHead): Promise<boolean> {
   try {
-    const peer = peerIdFromString(head.peerId)
-    if (peer.publicKey === undefined) return false
-    return await peer.publicKey.verify(
+    return verifyPeerSignature(
+      head.peerId,
       headPayload(head.peerId, head.seq, head.hash),
       Buffer.from(head.sig, 'base64')
     )

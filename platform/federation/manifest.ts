@@ -24,7 +24,13 @@ export function writeManifest(path: string, manifest: FederationManifest): void 
  */
 export function addMember(
   path: string,
-  member: { org: string; peerId: string; multiaddrs?: string[]; roles: MemberRole[] },
+  member: {
+    org: string
+    peerId: string
+    multiaddrs?: string[]
+    roles: MemberRole[]
+    heKeyFingerprint?: string
+  },
   opts: { federation?: string; replace?: boolean } = {}
 ): FederationManifest {
   const manifest: FederationManifest = existsSync(path)
@@ -34,7 +40,8 @@ export function addMember(
     org: member.org,
     peerId: member.peerId,
     multiaddrs: member.multiaddrs ?? [],
-    roles: member.roles
+    roles: member.roles,
+    ...(member.heKeyFingerprint === undefined ? {} : { heKeyFingerprint: member.heKeyFingerprint })
   }
   const others =
     opts.replace === true

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
+import { signWithIdentityKey } from '../../crypto/sign-identity.ts'
 import type { AuditSigner } from '../audit/audit-log.ts'
 import { IdentityError } from './errors.ts'
 
@@ -14,7 +15,7 @@ export interface NodeIdentity extends AuditSigner {
 
 function fromKey(privateKey: Ed25519PrivateKey): NodeIdentity {
   const id = peerIdFromPrivateKey(privateKey)
-  return { privateKey, id, peerId: id.toString(), sign: (data) => privateKey.sign(data) }
+  return { privateKey, id, peerId: id.toString(), sign: (data) => signWithIdentityKey(privateKey, data) }
 }
 
 /** Creates a new identity key file with mode 0600; refuses to overwrite an existing one. */

@@ -70,12 +70,10 @@ export function unmaskRequests(state: AggregatorState): Map<PeerRef, SecaggReque
       mine.filter((p) => dropped.has(p))
     )
     state.unmaskLists.set(z, { survivors: new Set(survivors), dropped: new Set(lost) })
-    // Only signatures that can count for a named peer: signers among the named peers' holders.
-    const relevant = new Set<number>()
-    for (const w of mine) for (const h of ctx.graph.holders(indexOf(ctx, w))) relevant.add(h)
-    const signatures = signers
-      .filter((peer) => relevant.has(indexOf(ctx, peer)))
-      .map((peer) => ({ peer, sig: state.signatures.get(peer)! }))
+    const signatures = enoughSignatures(state, signers, [...survivors, ...lost]).map((peer) => ({
+      peer,
+      sig: state.signatures.get(peer)!
+    }))
     out.set(z, {
       v: 1,
       jobId: ctx.jobId,
@@ -85,6 +83,30 @@ export function unmaskRequests(state: AggregatorState): Map<PeerRef, SecaggReque
       dropped: lost,
       signatures
     })
+  }
+  return out
+}
+
+/**
+ * The consistency signatures one unmask request carries: in index order, a signer is taken while
+ * some named peer it holds shares of still has fewer than t signers among its holders. The
+ * participant needs t per named peer (participant-unmask.ts rule 5), and each one it is sent costs
+ * it an Ed25519 verification; on the complete graph this is the first t signers instead of all.
+ * Every named peer has >= t live holders among the signers (checked above), so t are always found.
+ */
+function enoughSignatures(state: AggregatorState, signers: readonly PeerRef[], named: readonly PeerRef[]) {
+  const { ctx } = state
+  const holders = named.map((w) => new Set(ctx.graph.holders(indexOf(ctx, w))))
+  const count = new Array<number>(named.length).fill(0)
+  const out: PeerRef[] = []
+  for (const peer of signers) {
+    const h = indexOf(ctx, peer)
+    let useful = false
+    for (let i = 0; i < named.length; i++) if (count[i]! < ctx.t && holders[i]!.has(h)) useful = true
+    if (!useful) continue
+    out.push(peer)
+    for (let i = 0; i < named.length; i++) if (holders[i]!.has(h)) count[i]!++
+    if (count.every((c) => c >= ctx.t)) break
   }
   return out
 }

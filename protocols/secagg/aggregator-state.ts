@@ -5,7 +5,6 @@
  * Sets follow Bonawitz et al. 2017: U1 advertised keys, U2 shared keys, U3 sent masked inputs (the
  * parties whose inputs are in the sum), U4 signed the consistency check, U5 answered unmask.
  */
-import type { KeyObject } from 'node:crypto'
 import type { CohortError } from '../../crypto/cohort-error.ts'
 import type { Share } from '../../crypto/shamir.ts'
 import type { RingVector } from '../../crypto/ring.ts'
@@ -75,8 +74,6 @@ export interface AggregatorState {
   readonly keyShares: Map<PeerRef, Share[]>
   readonly finished: Set<PeerRef>
   readonly rejected: Rejection[]
-  /** A throwaway X25519 key used to refuse low-order public keys when bundles arrive. */
-  readonly probeKey: KeyObject
 }
 
 /** One input: advance to the next phase, one reply of the current phase, or abort. */

@@ -10,7 +10,6 @@
  * bundles (signature against the sender's peer id, distinct keys, no low-order points) before
  * relaying them, so one bad bundle cannot make every honest neighbour refuse the round.
  */
-import { x25519Keygen, x25519Objects, x25519PrivateKeyObject } from '../../crypto/agreement.ts'
 import { CohortError, isCohortError } from '../../crypto/cohort-error.ts'
 import { ringAddInPlace, ringZeros } from '../../crypto/ring.ts'
 import { PROTOCOLS } from '../ids.ts'
@@ -39,6 +38,7 @@ import { byIndex, neighboursOf, roundContext, xOf } from './params.ts'
 import { AGGREGATOR_TRANSITIONS } from './phases.ts'
 import type { SecaggPhase } from './phases.ts'
 import { bundlePayload, consistencyPayload, verifyPeerSignature } from './signatures.ts'
+import { isSmallOrderX25519 } from './small-order.ts'
 
 export type {
   AggregatorInit,
@@ -100,12 +100,7 @@ function acceptBundle(
     )
   }
   for (const pk of [b.cPk, b.sPk]) {
-    try {
-      x25519Objects(state.probeKey, pk).fill(0)
-    } catch (err) {
-      if (isCohortError(err)) throw new SecaggBundleError(`${from} advertised an unusable public key`, from)
-      throw err
-    }
+    if (isSmallOrderX25519(pk)) throw new SecaggBundleError(`${from} advertised an unusable public key`, from)
   }
   const keys = [hex(b.cPk), hex(b.sPk)]
   if (keys[0] === keys[1]) throw new SecaggBundleError(`${from} advertised the same key twice`, from)
@@ -343,9 +338,6 @@ export const secaggAggregatorMachine: Machine<AggregatorState, AggregatorInput, 
         d: p.d,
         graphSeed: p.graphSeed
       })
-      const probe = x25519Keygen()
-      const probeKey = x25519PrivateKeyObject(probe.secretKey)
-      probe.secretKey.fill(0)
       return {
         phase: 'init',
         ctx,
@@ -364,8 +356,7 @@ export const secaggAggregatorMachine: Machine<AggregatorState, AggregatorInput, 
         selfShares: new Map(),
         keyShares: new Map(),
         finished: new Set(),
-        rejected: [],
-        probeKey
+        rejected: []
       }
     },
     step(state: AggregatorState, input: AggregatorInput): AggregatorResult {

@@ -130,3 +130,19 @@ export class SecaggAbortedError extends CohortError {
     super(message, 'COHORT_SECAGG_ABORTED')
   }
 }
+
+/** Which part of a round's announcement falls short of the participant's policy. */
+export type PolicyRule = 'participants' | 'threshold'
+
+/**
+ * The round announces fewer participants, or a lower threshold t, than this node's policy lets an
+ * aggregate cover (its `minParticipants` for the job's dataset, and the job's own minimum).
+ */
+export class SecaggPolicyError extends CohortError {
+  static override readonly name = 'SecaggPolicyError'
+  readonly rule: PolicyRule
+  constructor(rule: PolicyRule, message: string) {
+    super(message, 'COHORT_SECAGG_POLICY_MIN_PARTICIPANTS')
+    this.rule = rule
+  }
+}

@@ -7,52 +7,14 @@
  * - Consistency check: encodeCanonical(CONSISTENCY_LABEL, [jobId, round, survivors in index order]).
  *
  * Verification runs inside the pure `step` of the participant machine, so it must be synchronous:
- * it uses node:crypto (OpenSSL) Ed25519 directly on the key embedded in the peer id (crypto/sign.ts
- * `verifyWithPeerId` is async because libp2p's key interface is). Public KeyObjects are cached per
- * peer id (public data; bounded). Signing stays with the runner, which holds the identity key.
+ * `verifyPeerSignature` (crypto/sign-identity.ts) is OpenSSL Ed25519 on the key embedded in the
+ * peer id, imported once per peer. Signing stays with the runner, which holds the identity key.
  */
-import { createPublicKey, verify } from 'node:crypto'
-import type { KeyObject } from 'node:crypto'
 import { encodeCanonical } from '../../crypto/hash.ts'
-import { ED25519_SIGNATURE_BYTES, ed25519KeyFromPeerId } from '../../crypto/sign.ts'
 import type { PeerRef } from '../transport.ts'
 import { BUNDLE_LABEL, CONSISTENCY_LABEL } from './phases.ts'
 
-const MAX_CACHED_KEYS = 4096
-const keyCache = new Map<string, KeyObject | null>()
-
-function publicKeyOf(peer: PeerRef): KeyObject | null {
-  const cached = keyCache.get(peer)
-  if (cached !== undefined) return cached
-  let key: KeyObject | null = null
-  try {
-    const raw = ed25519KeyFromPeerId(peer)
-    key = createPublicKey({ key: Buffer.from(raw), format: 'raw-public', asymmetricKeyType: 'ed25519' })
-  } catch {
-    key = null
-  }
-  if (keyCache.size >= MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value!)
-  keyCache.set(peer, key)
-  return key
-}
-
-/**
- * True when `sig` is `peer`'s Ed25519 signature over `payload` (false for a malformed peer id or
- * signature; never throws).
- *
- * @example
- * verifyPeerSignature(peer, bundlePayload(jobId, round, peer, cPk, sPk), sig)
- */
-export function verifyPeerSignature(peer: PeerRef, payload: Uint8Array, sig: Uint8Array): boolean {
-  if (!(sig instanceof Uint8Array) || sig.length !== ED25519_SIGNATURE_BYTES) return false
-  const key = publicKeyOf(peer)
-  if (key === null) return false
-  try {
-    return verify(null, payload, key, sig)
-  } catch {
-    return false
-  }
-}
+export { verifyPeerSignature } from '../../crypto/sign-identity.ts'
 
 /**
  * The bytes a participant signs to advertise its two X25519 public keys for one round.

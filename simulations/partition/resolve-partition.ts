@@ -11,8 +11,9 @@ import {
 } from './partitioners.ts'
 import type { Partition } from './partitioners.ts'
 
-const VERTICAL =
-  'vertical scenarios need the vertical-learning runner, which this build does not have yet; use a horizontal partition'
+// Vertical partitions never reach this horizontal resolver: runScenario hands them to
+// simulations/vertical/run-vertical-scenario.ts.
+const VERTICAL = 'a vertical partition has no horizontal row split; run it with runScenario (cohort sim run)'
 
 /**
  * The parties of a scenario: its partition file, or a generated split of the dataset's rows.

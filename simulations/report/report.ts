@@ -67,7 +67,7 @@ export interface SimReport {
   scenario: { name: string; description?: string; seed: number; file?: string }
   model: ScenarioConfig['model']
   mode: {
-    partition: 'horizontal'
+    partition: 'horizontal' | 'vertical'
     secureAggregation: ScenarioConfig['secureAggregation']
     dp: ScenarioConfig['dp']
     transport: ScenarioConfig['transport']

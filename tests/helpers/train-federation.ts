@@ -15,7 +15,7 @@ import { runJob } from '../../coordinator/jobs/run-job.ts'
 import type { JobRecord, RoundRecord } from '../../coordinator/jobs/types.ts'
 import { importDataset } from '../../node/data/import.ts'
 import { loadDatasetSpec } from '../../node/data/spec.ts'
-import { budgetCapFor } from '../../node/jobs/dataset-policy.ts'
+import { budgetCapFor, secaggFloor } from '../../node/jobs/dataset-policy.ts'
 import { createInputStash } from '../../node/jobs/input-stash.ts'
 import type { InputStash } from '../../node/jobs/input-stash.ts'
 import { createLedger } from '../../node/ledger/ledger.ts'
@@ -97,7 +97,12 @@ export interface TrainFederation {
   nodes: TrainNode[]
   coordinator: SimIdentity & { transport: Transport; audit: AuditLog }
   /** With `he: true`: the key-holder (its keyring's announcement holds the fingerprint to pin). */
-  keyholder?: SimIdentity & { keyring: HeKeyring; handle: HeKeyholderHandle; close(): Promise<void> }
+  keyholder?: SimIdentity & {
+    keyring: HeKeyring
+    handle: HeKeyholderHandle
+    audit: AuditLog
+    close(): Promise<void>
+  }
   jobs: MemoryJobStore
   submit(config: unknown): Promise<JobRecord>
   run(
@@ -187,7 +192,8 @@ export async function createTrainFederation(o: TrainFederationOptions = {}): Pro
         identity,
         audit,
         manifest: () => manifest,
-        inputProvider: node.stash.inputProvider
+        inputProvider: node.stash.inputProvider,
+        minParticipants: (id) => secaggFloor(node.policy, node.stash.roundOf(id))
       })
       if (o.he === true)
         node.he = await registerHeAggParticipant(node.transport, {
@@ -234,6 +240,7 @@ export async function createTrainFederation(o: TrainFederationOptions = {}): Pro
       ...khId,
       keyring,
       handle,
+      audit: khAudit,
       close: async () => {
         await handle.close()
         keyring.dispose()

@@ -45,7 +45,7 @@ describe('credit-natural.yaml (logistic regression, SecAgg+, 3 lenders)', () => 
     for (const r of a.rounds) {
       expect(r.survivors).toHaveLength(3)
       expect(r.bytes).toBeGreaterThan(10_000)
-      expect(Object.keys(r.timing).sort()).toEqual(['eval', 'secagg', 'total', 'train'])
+      expect(Object.keys(r.timing)).toEqual(expect.arrayContaining(['eval', 'secagg', 'total', 'train']))
       expect(r.metrics.auc).toBeGreaterThan(0.7)
     }
     for (const k of ['auc', 'accuracy', 'logloss', 'ks']) {

@@ -26,7 +26,7 @@ describe('example job files (configs/examples, docs/jobs.md)', () => {
 
   it.each(files)('%s is a valid job file and is documented in docs/jobs.md', (f) => {
     const c = parseJobFile(readFileSync(join(DIR, f), 'utf8'), jobFileMediaType(f))
-    expect(c.name).toMatch(/^credit-/)
+    expect(c.name).toMatch(/^(credit|wa-churn|lending-club)-/)
     expect(c.secureAggregation).toBe('secagg+')
     expect(readFileSync(resolve(DIR, '../../docs/jobs.md'), 'utf8')).toContain(`configs/examples/${f}`)
   })
