@@ -135,7 +135,7 @@ export function register(program: Command): void {
       if (o.json === true && o.follow !== true) return printJson(submitted)
       if (o.json !== true)
         process.stdout.write(
-          `submitted job ${submitted.id} (${submitted.config.name}): ${submitted.config.model.kind}, ${submitted.rounds} rounds\n`
+          `submitted job ${submitted.id} (${submitted.config.name}): ${describeSubmitted(submitted.config, submitted.rounds)}\n`
         )
       if (o.follow === true) await follow(client, submitted.id, o.json === true)
     })
@@ -195,4 +195,10 @@ export function register(program: Command): void {
       process.stdout.write(`job ${j.id} ${j.status} after ${j.round} round(s)\n`)
     })
   )
+}
+
+/** `logreg, 20 rounds`; a vertical job says what its rounds are (epochs, or Lloyd iterations). */
+function describeSubmitted(config: { model: { kind: string }; vertical?: unknown }, rounds: number): string {
+  if (config.vertical === undefined) return `${config.model.kind}, ${rounds} rounds`
+  return `vertical ${config.model.kind}, ${rounds} ${config.model.kind === 'kmeans' ? 'iterations' : 'epochs'}`
 }
