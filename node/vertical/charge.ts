@@ -1,13 +1,12 @@
 /**
  * The ledger behind a vertical party's `charge` hook (protocols/vertical/types.ts): a protocol
  * announces each DP release as (ε, δ, mechanism) and the node reserves and commits it on its privacy
- * ledger before the release leaves. The ledger composes DP *events* (RDP), so an (ε, δ) release is
- * booked as the pure-DP stand-in whose ledger ε at the cap's δ is at least the announced ε: a
- * Laplace event of the matching scale. Composition of stand-ins is then at least as tight as the
- * ledger would be for pure ε-DP releases, and a single release never costs less than announced.
+ * ledger before the release leaves, booked as the DP event the protocol names (exact RDP composition
+ * with the node's other releases). {@link epsilonEvent} is only for the offer-time dry run of a job
+ * announced by its total ε: one pure-DP stand-in whose ledger ε is at least that total.
  */
 import { composeAll } from '../../crypto/dp/budget.ts'
-import { laplaceEvent } from '../../crypto/dp/events.ts'
+import { laplaceEvent, validateEvent } from '../../crypto/dp/events.ts'
 import type { DpEvent } from '../../crypto/dp/events.ts'
 import type { VerticalCharge } from '../../protocols/vertical/types.ts'
 import type { BudgetScope, Ledger } from '../ledger/ledger.ts'
@@ -61,14 +60,14 @@ export function ledgerCharge(o: {
 }): VerticalCharge {
   let releases = 0
   let total = 0
-  return async ({ epsilon, delta, mechanism }) => {
+  return async ({ epsilon, delta, mechanism, event }) => {
     if (!(delta >= 0 && delta <= o.capDelta))
       throw new VerticalDataError(
         `the ${mechanism} release announces δ = ${delta}, above the policy's δ = ${o.capDelta}`
       )
     const id = `${o.jobId}/vertical/${++releases}`
     const ctx = { actor: o.actor, jobId: o.jobId }
-    const r = await o.ledger.reserve(o.scope, id, epsilonEvent(epsilon, o.capDelta), ctx)
+    const r = await o.ledger.reserve(o.scope, id, validateEvent(event), ctx)
     await o.ledger.commit(r, ctx)
     total += epsilon
     o.onCharged?.({ epsilon: total, releases })

@@ -1,3 +1,4 @@
+import type { DpEvent } from '../../crypto/dp/events.ts'
 import type { AbortOptions, PeerRef, Transport } from '../transport.ts'
 
 /**
@@ -34,8 +35,19 @@ export interface VerticalSlice {
   readonly y?: Uint8Array
 }
 
-/** Privacy charge hook: called (and awaited) before any DP-protected value leaves the party. */
-export type VerticalCharge = (charge: { epsilon: number; delta: number; mechanism: string }) => Promise<void>
+/**
+ * Privacy charge hook: called (and awaited) before any DP-protected value leaves the party.
+ * `event` is the release as a DP event (crypto/dp/events.ts): the ledger books that, so it composes
+ * exactly with the node's other releases (an (ε, δ) pair cannot be composed soundly: booked as
+ * pure-DP stand-ins, a multi-epoch Gaussian run would show less than it spent). `epsilon` / `delta`
+ * are what the release costs on its own, for logs.
+ */
+export type VerticalCharge = (charge: {
+  epsilon: number
+  delta: number
+  mechanism: string
+  event: DpEvent
+}) => Promise<void>
 
 /** Progress callback for long sessions (one call per epoch / iteration). */
 export type VerticalProgress = (event: {

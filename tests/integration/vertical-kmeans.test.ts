@@ -8,6 +8,7 @@
  * touches the released profile, so the same session checks the noisy profile and the charges.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { composeAll } from '../../crypto/dp/budget.ts'
 import { makeDataset } from '../../node/training/matrix.ts'
 import { runVerticalKMeansLead, runVerticalKMeansMember } from '../../protocols/vertical/kmeans/index.ts'
 import { releaseCalibration } from '../../protocols/vertical/kmeans/profile.ts'
@@ -44,7 +45,7 @@ beforeAll(async () => {
 interface Run {
   lead: VerticalKMeansLeadResult
   members: VerticalKMeansMemberResult[]
-  charges: Map<string, Array<{ epsilon: number; delta: number; mechanism: string }>>
+  charges: Map<string, Array<Parameters<VerticalCharge>[0]>>
   ms: number
 }
 
@@ -122,7 +123,20 @@ describe('vertical k-means on credit_data (3 parties, k = 4)', () => {
     expect(r.lead.epsilon).toBeLessThanOrEqual(1)
     expect(r.lead.epsilon).toBeGreaterThan(0.9)
     for (const p of parties) {
-      expect(r.charges.get(p.name)).toEqual([{ epsilon: r.lead.epsilon, delta: 1e-5, mechanism: 'gaussian' }])
+      expect(r.charges.get(p.name)).toEqual([
+        {
+          epsilon: r.lead.epsilon,
+          delta: 1e-5,
+          mechanism: 'gaussian',
+          // P + 1 Gaussian releases per customer (3 parties' sums and the sizes): what the ledger books
+          event: {
+            kind: 'self-composed',
+            count: 4,
+            event: { kind: 'gaussian', noiseMultiplier: expect.any(Number) }
+          }
+        }
+      ])
+      expect(composeAll([r.charges.get(p.name)![0]!.event]).epsilon(1e-5)).toBeCloseTo(r.lead.epsilon!, 9)
     }
     // Sizes: counts + N(0, z²), z calibrated for the 4 releases (sizes + 3 parties' sums).
     const z = releaseCalibration(1, 1e-5, 3).noiseMultiplier

@@ -41,7 +41,7 @@ import {
   trainIndices
 } from './plan.ts'
 import type { ResolvedKMeansOptions } from './plan.ts'
-import { defaultClip, releaseCalibration, releasedSizes, segmentProfile } from './profile.ts'
+import { defaultClip, releaseCalibration, releaseEvent, releasedSizes, segmentProfile } from './profile.ts'
 import type { VerticalSegmentProfile } from './profile.ts'
 import type { VerticalKMeansModel, VerticalKMeansOptions } from './types.ts'
 
@@ -283,7 +283,12 @@ export async function runVerticalKMeansLead(
   const s = new LeadSession(ctx, he, keys, o, trainIdx)
   try {
     if (cal !== undefined)
-      await ctx.charge?.({ epsilon: cal.epsilon, delta: o.dp!.delta, mechanism: 'gaussian' })
+      await ctx.charge?.({
+        epsilon: cal.epsilon,
+        delta: o.dp!.delta,
+        mechanism: 'gaussian',
+        event: releaseEvent(cal.noiseMultiplier, ctx.parties.length)
+      })
     const plan: VkmPlan = {
       ...s.head(0),
       phase: 'plan',

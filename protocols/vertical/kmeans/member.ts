@@ -30,7 +30,7 @@ import { vkmMemberMachine, vkmPhaseOf } from './member-machine.ts'
 import { decodeVkmReply, encodeVkm, VKM_WIRE_VERSION, VkmVectorReply } from './messages.ts'
 import type { VkmRequest } from './messages.ts'
 import { checkParties } from './plan.ts'
-import { defaultClip, releaseCalibration, segmentProfile } from './profile.ts'
+import { defaultClip, releaseCalibration, releaseEvent, segmentProfile } from './profile.ts'
 import type { VerticalSegmentProfile } from './profile.ts'
 import { registerVkmSession } from './registry.ts'
 import type { VerticalKMeansModel } from './types.ts'
@@ -137,7 +137,12 @@ class MemberSession {
       await this.ctx.acceptPlan?.(req)
       if (plan.dp !== null) {
         const cal = releaseCalibration(plan.dp.epsilon, plan.dp.delta, this.ctx.parties.length)
-        await this.ctx.charge?.({ epsilon: cal.epsilon, delta: plan.dp.delta, mechanism: 'gaussian' })
+        await this.ctx.charge?.({
+          epsilon: cal.epsilon,
+          delta: plan.dp.delta,
+          mechanism: 'gaussian',
+          event: releaseEvent(cal.noiseMultiplier, this.ctx.parties.length)
+        })
       }
     } catch (err) {
       pk.dispose()

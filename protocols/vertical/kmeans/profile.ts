@@ -15,6 +15,8 @@
  * Lloyd's algorithm run in the clear on the shared rows) and what the lead sees during assignment.
  */
 import { calibrate } from '../../../crypto/dp/accountants/calibrate.ts'
+import { gaussianEvent, selfComposedEvent } from '../../../crypto/dp/events.ts'
+import type { DpEvent } from '../../../crypto/dp/events.ts'
 import { sampleStandardNormal } from '../../../crypto/dp/mechanisms/gaussian.ts'
 import type { RandomSource } from '../../../crypto/dp/random.ts'
 import type { VerticalSlice } from '../types.ts'
@@ -28,6 +30,16 @@ export interface VerticalSegmentProfile {
   sizes: number[]
   /** Feature -> per-segment mean of own (standardized) features; DP if asked. */
   means: Record<string, number[]>
+}
+
+/**
+ * The session's release as a DP event (what {@link releaseCalibration} accounts for): P + 1
+ * Gaussian mechanisms of multiplier `noiseMultiplier` on each customer.
+ * @example
+ * ledger.reserve(scope, id, releaseEvent(8.1, 3))
+ */
+export function releaseEvent(noiseMultiplier: number, parties: number): DpEvent {
+  return selfComposedEvent(gaussianEvent(noiseMultiplier), parties + 1)
 }
 
 /**

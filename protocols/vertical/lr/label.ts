@@ -3,6 +3,7 @@
  * evaluates on the held-out rows and closes the session. See README.md for the protocol and for what
  * each party learns.
  */
+import { gaussianEvent, selfComposedEvent } from '../../../crypto/dp/events.ts'
 import { fillGaussian } from '../../../crypto/dp/mechanisms/gaussian.ts'
 import { createRandomSource } from '../../../crypto/dp/random.ts'
 import { isCohortError } from '../../../crypto/cohort-error.ts'
@@ -290,7 +291,9 @@ async function train(
       await ctx.charge({
         epsilon: after - before,
         delta: epoch === 0 ? plan.dp.delta : 0,
-        mechanism: `vertical-lr/label-gaussian z=${plan.dp.noiseMultiplier} epoch ${epoch + 1}`
+        mechanism: `vertical-lr/label-gaussian z=${plan.dp.noiseMultiplier} epoch ${epoch + 1}`,
+        // One epoch = one Gaussian release per feature party, each row once (vlrEpsilon's model).
+        event: selfComposedEvent(gaussianEvent(plan.dp.noiseMultiplier), features.length)
       })
     }
     let lossSum = 0
