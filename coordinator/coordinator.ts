@@ -1,15 +1,11 @@
-import { rmSync, watch, writeFileSync } from 'node:fs'
-import type { FSWatcher } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { FederationManifest } from '../configs/federation.ts'
 import type { Transport } from '../protocols/transport.ts'
+import { createFederationHost } from '../platform/daemon/federation-host.ts'
+import { watchManifest } from '../platform/daemon/watch-manifest.ts'
 import { findMember, readManifest } from '../platform/federation/manifest.ts'
-import { createHost } from '../platform/net/libp2p-host.ts'
 import type { CohortLibp2p } from '../platform/net/libp2p-host.ts'
-import { createLibp2pTransport } from '../platform/net/libp2p-transport.ts'
-import type { RefusedPeer } from '../platform/net/membership-gater.ts'
 import { CoordinatorHomeError, JobRunnerMissingError } from './errors.ts'
 import { COORDINATOR_FILES, openCoordinatorHome } from './home.ts'
 import type { CoordinatorHome } from './home.ts'
@@ -67,9 +63,6 @@ export interface CoordinatorStartOptions {
   resumeJobs?: boolean
 }
 
-/** Refusals of one peer are audit-logged at most once per this interval, so a dialler cannot flood the log. */
-const REFUSAL_LOG_INTERVAL_MS = 60_000
-
 /**
  * Loads `runJob` (or the default export) from a module path or file URL: another runner for tests
  * and simulations (`cohort coordinator start --job-runner MODULE`).
@@ -117,59 +110,17 @@ export async function startCoordinator(
     throw err
   }
 
-  const lastRefusalLog = new Map<string, number>()
-  const pending = new Set<Promise<unknown>>()
-  const track = (p: Promise<unknown>) => {
-    const q = p
-      .catch((err) => log(`audit write failed: ${(err as Error).message}`))
-      .finally(() => pending.delete(q))
-    pending.add(q)
-  }
-  const rateLimited = (key: string) => {
-    const now = Date.now()
-    if (now - (lastRefusalLog.get(key) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return true
-    lastRefusalLog.set(key, now)
-    return false
-  }
-  const onRefused = (r: RefusedPeer) => {
-    if (rateLimited(r.peerId)) return
-    log(`refused ${r.direction} connection from non-member ${r.peerId}`)
-    track(
-      home.audit.append('peer-refused', { ...r, reason: 'not in federation manifest' }, { actor: r.peerId })
-    )
-  }
-  const isMember = (peerId: string) => peerId !== self && findMember(manifest, peerId) !== undefined
-
-  const libp2p = await createHost({
-    privateKey: home.identity.privateKey,
-    listen: home.config.listen,
-    isMember,
-    onRefused
+  const host = await createFederationHost({
+    role: 'coordinator',
+    home,
+    pidFile: COORDINATOR_FILES.pid,
+    manifest: () => manifest,
+    log
   })
-  libp2p.addEventListener('peer:connect', (evt) => {
-    const peerId = evt.detail.toString()
-    const org = findMember(manifest, peerId)?.org
-    log(`connected to ${org ?? '?'} (${peerId})`)
-    track(home.audit.append('peer-admitted', { peerId, org }, { actor: peerId }))
+  const { libp2p, transport } = host
+  const unwatch = watchManifest(home.federationPath, log, (m) => {
+    manifest = m
   })
-  const transport = createLibp2pTransport(libp2p, {
-    onInboundError: (e) => {
-      if (rateLimited(`${e.from}\u0000${e.protocol}\u0000${e.code}`)) return
-      track(home.audit.append('protocol-refused', e, { actor: e.from }))
-    }
-  })
-
-  let watcher: FSWatcher | undefined
-  try {
-    watcher = watch(home.federationPath, () => {
-      try {
-        manifest = readManifest(home.federationPath)
-        log(`federation manifest reloaded: ${manifest.members.length} members`)
-      } catch (err) {
-        log(`manifest reload failed, keeping the previous one: ${(err as Error).message}`)
-      }
-    })
-  } catch {}
 
   const store = createJobStore(home.store)
   const runnerModule = typeof opts.runJob === 'string' ? opts.runJob : undefined
@@ -186,21 +137,12 @@ export async function startCoordinator(
   })
 
   try {
-    await libp2p.start()
+    await host.start()
   } catch (err) {
-    watcher?.close()
+    unwatch()
     await home.close()
     throw err
   }
-  const addrs = libp2p.getMultiaddrs().map((a) => a.toString())
-  writeFileSync(join(home.dir, COORDINATOR_FILES.pid), `${process.pid}\n`)
-  await home.audit.append(
-    'coordinator-started',
-    { peerId: self, addrs, federation: manifest.federation, members: manifest.members.length },
-    { actor: 'coordinator' }
-  )
-  log(`coordinator ${home.config.name} started as ${self}`)
-  for (const a of addrs) log(`listening on ${a}`)
   if (opts.resumeJobs !== false) {
     const { resumed, queued } = await jobs.start()
     if (resumed.length > 0) log(`resuming ${resumed.length} running job(s): ${resumed.join(', ')}`)
@@ -235,37 +177,13 @@ export async function startCoordinator(
         jobs: { running: jobs.running(), queued: jobs.queued(), runner: jobs.runner() }
       }
     },
-    async connectMembers(options = {}) {
-      let ok = 0
-      for (const m of manifest.members) {
-        if (m.peerId === self || m.multiaddrs.length === 0) continue
-        if (libp2p.getConnections().some((c) => c.remotePeer.toString() === m.peerId)) {
-          ok++
-          continue
-        }
-        for (const a of m.multiaddrs) {
-          try {
-            await libp2p.dial(multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${m.peerId}`), {
-              signal: options.signal ?? AbortSignal.timeout(5_000)
-            })
-            ok++
-            break
-          } catch (err) {
-            log(`could not reach ${m.org} at ${a}: ${(err as Error).message}`)
-          }
-        }
-      }
-      return ok
-    },
+    connectMembers: (options) => host.connectMembers(options),
     async stop() {
       if (stopped) return
       stopped = true
       await jobs.stop()
-      watcher?.close()
-      await libp2p.stop()
-      await Promise.allSettled([...pending])
-      await home.audit.append('coordinator-stopped', { peerId: self }, { actor: 'coordinator' })
-      rmSync(join(home.dir, COORDINATOR_FILES.pid), { force: true })
+      unwatch()
+      await host.stop()
       await home.close()
       log('coordinator stopped')
     }

@@ -1,17 +1,12 @@
-import { rmSync, watch, writeFileSync } from 'node:fs'
-import type { FSWatcher } from 'node:fs'
-import { join } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { FederationManifest } from '../configs/federation.ts'
 import { HOME_FILES, openNodeHome } from './home.ts'
 import type { NodeHome } from './home.ts'
 import { gcOrphanRows } from './data/dataset-store.ts'
-import { findMember, readManifest } from '../platform/federation/manifest.ts'
-import { createHost } from '../platform/net/libp2p-host.ts'
+import { createFederationHost } from '../platform/daemon/federation-host.ts'
+import { watchManifest } from '../platform/daemon/watch-manifest.ts'
+import { readManifest } from '../platform/federation/manifest.ts'
 import type { CohortLibp2p } from '../platform/net/libp2p-host.ts'
-import { createLibp2pTransport } from '../platform/net/libp2p-transport.ts'
-import type { RefusedPeer } from '../platform/net/membership-gater.ts'
 import type { Transport } from '../protocols/transport.ts'
 import { registerNodeParticipants } from './participants.ts'
 import type { NodeParticipants } from './participants.ts'
@@ -45,9 +40,6 @@ export interface StartOptions {
   log?: (line: string) => void
 }
 
-/** Refusals of one peer are audit-logged at most once per this interval, so a dialler cannot flood the log. */
-const REFUSAL_LOG_INTERVAL_MS = 60_000
-
 /**
  * Starts a node from its directory: opens the store (taking the lock), loads the manifest, starts
  * libp2p with the membership gater, and audit-logs start, admissions and refusals.
@@ -69,78 +61,24 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
     log(`removed ${gc.chunks} row chunks of ${gc.generations} interrupted or replaced imports`)
     await home.audit.append('orphan-rows-removed', gc, { actor: 'node' })
   }
-  const lastRefusalLog = new Map<string, number>()
-  const pending = new Set<Promise<unknown>>()
-  const track = (p: Promise<unknown>) => {
-    const q = p
-      .catch((err) => log(`audit write failed: ${(err as Error).message}`))
-      .finally(() => pending.delete(q))
-    pending.add(q)
-  }
-  const rateLimited = (key: string) => {
-    const now = Date.now()
-    if (now - (lastRefusalLog.get(key) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return true
-    lastRefusalLog.set(key, now)
-    return false
-  }
-  const onRefused = (r: RefusedPeer) => {
-    if (rateLimited(r.peerId)) return
-    log(`refused ${r.direction} connection from non-member ${r.peerId}`)
-    track(
-      home.audit.append('peer-refused', { ...r, reason: 'not in federation manifest' }, { actor: r.peerId })
-    )
-  }
-  const isMember = (peerId: string) => peerId !== self && findMember(manifest, peerId) !== undefined
-
-  const libp2p = await createHost({
-    privateKey: home.identity.privateKey,
-    listen: home.config.listen,
-    isMember,
-    onRefused
+  const host = await createFederationHost({
+    role: 'node',
+    home,
+    pidFile: HOME_FILES.pid,
+    manifest: () => manifest,
+    log
   })
-  libp2p.addEventListener('peer:connect', (evt) => {
-    const peerId = evt.detail.toString()
-    const org = findMember(manifest, peerId)?.org
-    log(`connected to ${org ?? '?'} (${peerId})`)
-    track(home.audit.append('peer-admitted', { peerId, org }, { actor: peerId }))
-  })
-  // Refused or failed inbound requests (oversized or malformed frames, handler refusals), at most
-  // once per (peer, protocol, code) per interval. Handlers may also log their own refusal kind.
-  const transport = createLibp2pTransport(libp2p, {
-    onInboundError: (e) => {
-      if (rateLimited(`${e.from}\u0000${e.protocol}\u0000${e.code}`)) return
-      log(`refused ${e.protocol} request from ${e.from}: ${e.code}`)
-      track(home.audit.append('protocol-refused', e, { actor: e.from }))
-    }
+  const { libp2p, transport } = host
+  const unwatch = watchManifest(home.federationPath, log, (m) => {
+    manifest = m
   })
 
-  let watcher: FSWatcher | undefined
-  try {
-    watcher = watch(home.federationPath, () => {
-      try {
-        manifest = readManifest(home.federationPath)
-        log(`federation manifest reloaded: ${manifest.members.length} members`)
-      } catch (err) {
-        log(`manifest reload failed, keeping the previous one: ${(err as Error).message}`)
-      }
-    })
-  } catch {}
-
-  await libp2p.start()
-  const addrs = libp2p.getMultiaddrs().map((a) => a.toString())
-  writeFileSync(join(home.dir, HOME_FILES.pid), `${process.pid}\n`)
-  await home.audit.append(
-    'node-started',
-    { peerId: self, addrs, federation: manifest.federation, members: manifest.members.length },
-    { actor: 'node' }
-  )
-  log(`node ${home.config.name} started as ${self}`)
-  for (const a of addrs) log(`listening on ${a}`)
+  await host.start()
   let participants: NodeParticipants
   try {
     participants = await registerNodeParticipants({ home, transport, manifest: () => manifest, log })
   } catch (err) {
-    watcher?.close()
+    unwatch()
     await libp2p.stop()
     await home.close()
     throw err
@@ -167,24 +105,7 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
         }))
       return view
     },
-    async connectMembers(options = {}) {
-      let ok = 0
-      for (const m of manifest.members) {
-        if (m.peerId === self || m.multiaddrs.length === 0) continue
-        for (const a of m.multiaddrs) {
-          try {
-            await libp2p.dial(multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${m.peerId}`), {
-              signal: options.signal ?? AbortSignal.timeout(5_000)
-            })
-            ok++
-            break
-          } catch (err) {
-            log(`could not reach ${m.org} at ${a}: ${(err as Error).message}`)
-          }
-        }
-      }
-      return ok
-    },
+    connectMembers: (options) => host.connectMembers(options),
     ping(peerId, options = {}) {
       return libp2p.services.ping.ping(peerIdFromString(peerId), {
         signal: options.signal ?? AbortSignal.timeout(5_000)
@@ -193,12 +114,9 @@ export async function startNode(dir: string, opts: StartOptions = {}): Promise<C
     async stop() {
       if (stopped) return
       stopped = true
-      watcher?.close()
+      unwatch()
       await participants.close()
-      await libp2p.stop()
-      await Promise.allSettled([...pending])
-      await home.audit.append('node-stopped', { peerId: self }, { actor: 'node' })
-      rmSync(join(home.dir, HOME_FILES.pid), { force: true })
+      await host.stop()
       await home.close()
       log('node stopped')
     }

@@ -1,4 +1,3 @@
-import { chmodSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Option } from 'commander'
 import type { Command } from 'commander'
@@ -7,9 +6,8 @@ import { startCoordinator } from '../../coordinator/coordinator.ts'
 import { COORDINATOR_FILES, initCoordinatorHome, openCoordinatorHome } from '../../coordinator/home.ts'
 import { hashToken, newToken } from '../../platform/api/token.ts'
 import { serveApi } from '../../platform/api/server.ts'
+import { serveUntilSignal, trapShutdownSignals } from '../../platform/daemon/run-until-signal.ts'
 import { action, printJson } from '../action.ts'
-
-const RECONNECT_MS = 3_000
 
 /** `cohort coordinator init|start|info`. */
 export function register(program: Command): void {
@@ -75,15 +73,7 @@ export function register(program: Command): void {
       action(async (o: { dir: string; allowRemote?: boolean; jobRunner?: string }) => {
         const log = (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`)
         // Handlers go in first: a signal during start-up must still stop the coordinator cleanly.
-        let stopRequested: string | undefined
-        let shutdown: ((signal: string) => Promise<void>) | undefined
-        const onSignal = (signal: string) => {
-          if (shutdown !== undefined) void shutdown(signal)
-          else stopRequested ??= signal
-        }
-        process.on('SIGINT', () => onSignal('SIGINT'))
-        process.on('SIGTERM', () => onSignal('SIGTERM'))
-
+        const signals = trapShutdownSignals()
         const running = await startCoordinator(o.dir, { log, runJob: o.jobRunner })
         // A per-start session token for local CLI calls with --dir; it dies with this process.
         const session = newToken()
@@ -94,49 +84,30 @@ export function register(program: Command): void {
           sessionTokenSha256: hashToken(session),
           log
         })
-        let api: Awaited<ReturnType<typeof serveApi>>
-        try {
-          api = await serveApi(app, {
-            host: running.home.config.api.host,
-            port: running.home.config.api.port,
-            allowRemote: o.allowRemote === true
-          })
-        } catch (err) {
-          await running.stop()
-          throw err
-        }
-        const endpointFile = join(running.home.dir, COORDINATOR_FILES.endpoint)
-        const reconnect = async () => {
-          const missing = running.status().nodes.filter((n) => !n.connected && n.addrs.length > 0)
-          if (missing.length > 0) await running.connectMembers().catch(() => 0)
-        }
-        const timer = setInterval(() => void reconnect(), RECONNECT_MS)
-        let stopping = false
-        shutdown = async (signal: string) => {
-          if (stopping) return
-          stopping = true
-          log(`${signal}: shutting down`)
-          clearInterval(timer)
-          await api.close()
-          rmSync(endpointFile, { force: true })
-          await running.stop()
-          process.exit(0)
-        }
-        if (stopRequested !== undefined) return shutdown(stopRequested)
-
-        const endpoint = {
-          url: api.url,
-          pid: process.pid,
-          peerId: running.home.identity.peerId,
-          addrs: running.libp2p.getMultiaddrs().map(String),
-          token: session
-        }
-        // Removed first, so a stale file (kill -9) cannot keep looser permissions.
-        rmSync(endpointFile, { force: true })
-        writeFileSync(endpointFile, `${JSON.stringify(endpoint)}\n`, { mode: 0o600 })
-        chmodSync(endpointFile, 0o600)
-        log(`coordinator API on ${api.url}`)
-        await reconnect()
+        await serveUntilSignal({
+          log,
+          signals,
+          serve: () =>
+            serveApi(app, {
+              host: running.home.config.api.host,
+              port: running.home.config.api.port,
+              allowRemote: o.allowRemote === true
+            }),
+          stop: () => running.stop(),
+          reconnect: async () => {
+            const missing = running.status().nodes.filter((n) => !n.connected && n.addrs.length > 0)
+            if (missing.length > 0) await running.connectMembers().catch(() => 0)
+          },
+          endpointFile: join(running.home.dir, COORDINATOR_FILES.endpoint),
+          endpoint: (api) => ({
+            url: api.url,
+            pid: process.pid,
+            peerId: running.home.identity.peerId,
+            addrs: running.libp2p.getMultiaddrs().map(String),
+            token: session
+          }),
+          apiName: 'coordinator API'
+        })
       })
     )
 

@@ -1,4 +1,3 @@
-import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { createAdminApp } from '../../node/api/app.ts'
@@ -6,9 +5,8 @@ import { serveAdminApi } from '../../node/api/server.ts'
 import { openPersistentKeyring } from '../../node/he/he-services.ts'
 import { HOME_FILES, initNodeHome, openNodeHome } from '../../node/home.ts'
 import { startNode } from '../../node/node.ts'
+import { serveUntilSignal, trapShutdownSignals } from '../../platform/daemon/run-until-signal.ts'
 import { action, printJson } from '../action.ts'
-
-const RECONNECT_MS = 3_000
 
 export function register(program: Command): void {
   const node = program.command('node').description('create, start and inspect a company node')
@@ -65,53 +63,32 @@ export function register(program: Command): void {
       action(async (o: { dir: string; allowRemote?: boolean }) => {
         const log = (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`)
         // Handlers go in first: a signal during start-up must still stop the node cleanly.
-        let stopRequested: string | undefined
-        let shutdown: ((signal: string) => Promise<void>) | undefined
-        const onSignal = (signal: string) => {
-          if (shutdown !== undefined) void shutdown(signal)
-          else stopRequested ??= signal
-        }
-        process.on('SIGINT', () => onSignal('SIGINT'))
-        process.on('SIGTERM', () => onSignal('SIGTERM'))
-
+        const signals = trapShutdownSignals()
         const running = await startNode(o.dir, { log })
         const app = createAdminApp({ home: running.home, node: running, log })
-        let api: Awaited<ReturnType<typeof serveAdminApi>>
-        try {
-          api = await serveAdminApi(app, {
-            host: running.home.config.api.host,
-            port: running.home.config.api.port,
-            allowRemote: o.allowRemote === true
-          })
-        } catch (err) {
-          await running.stop()
-          throw err
-        }
-        const endpointFile = join(running.home.dir, HOME_FILES.endpoint)
-        const reconnect = async () => {
-          const missing = running.peers().filter((p) => !p.connected && p.addrs.length > 0)
-          if (missing.length > 0) await running.connectMembers().catch(() => 0)
-        }
-        const timer = setInterval(() => void reconnect(), RECONNECT_MS)
-        let stopping = false
-        shutdown = async (signal: string) => {
-          if (stopping) return
-          stopping = true
-          log(`${signal}: shutting down`)
-          clearInterval(timer)
-          await api.close()
-          rmSync(endpointFile, { force: true })
-          await running.stop()
-          process.exit(0)
-        }
-        if (stopRequested !== undefined) return shutdown(stopRequested)
-
-        writeFileSync(
-          endpointFile,
-          `${JSON.stringify({ url: api.url, pid: process.pid, peerId: running.home.identity.peerId, addrs: running.libp2p.getMultiaddrs().map(String) })}\n`
-        )
-        log(`admin API on ${api.url}`)
-        await reconnect()
+        await serveUntilSignal({
+          log,
+          signals,
+          serve: () =>
+            serveAdminApi(app, {
+              host: running.home.config.api.host,
+              port: running.home.config.api.port,
+              allowRemote: o.allowRemote === true
+            }),
+          stop: () => running.stop(),
+          reconnect: async () => {
+            const missing = running.peers().filter((p) => !p.connected && p.addrs.length > 0)
+            if (missing.length > 0) await running.connectMembers().catch(() => 0)
+          },
+          endpointFile: join(running.home.dir, HOME_FILES.endpoint),
+          endpoint: (api) => ({
+            url: api.url,
+            pid: process.pid,
+            peerId: running.home.identity.peerId,
+            addrs: running.libp2p.getMultiaddrs().map(String)
+          }),
+          apiName: 'admin API'
+        })
       })
     )
 

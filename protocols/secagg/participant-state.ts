@@ -1,7 +1,7 @@
 /**
  * State, input and output types of the SecAgg participant machine (participant.ts), shared with the
- * unmask step (participant-unmask.ts), plus the helpers that zero a state's secrets and attach the
- * runner's identity signature to a reply.
+ * share-keys and unmask steps (participant-share-keys.ts, participant-unmask.ts), plus the helpers
+ * that zero a state's secrets and attach the runner's identity signature to a reply.
  */
 import type { RingVector } from '../../crypto/ring.ts'
 import type { PeerRef } from '../transport.ts'

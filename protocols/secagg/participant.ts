@@ -7,9 +7,9 @@
  * - advertise-keys: parameters are safe (params.ts: 2t > |holders|), every participant is a pinned
  *   node member; fresh X25519 key pairs (c for share encryption, s for mask agreement) and a fresh
  *   self-mask seed b are drawn for every round (never reused);
- * - share-keys: each bundle is a neighbour's, signed by that member's identity key over
- *   (jobId, round, peer, c_pk, s_pk), and every public key in the round is distinct; my own bundle
- *   must come back unaltered; at least t - 1 neighbours remain;
+ * - share-keys (participant-share-keys.ts): each bundle is a neighbour's, signed by that member's
+ *   identity key over (jobId, round, peer, c_pk, s_pk), and every public key in the round is
+ *   distinct; my own bundle must come back unaltered; at least t - 1 neighbours remain;
  * - masked-input: each share opens under AAD (jobId, round, 'share-keys', src, me) and carries my
  *   x coordinate; at least t - 1 neighbours' shares arrived;
  * - consistency-check: the survivor set contains me, has >= t members and >= t - 1 of the
@@ -20,10 +20,7 @@
  * - secrets (c_sk, s_sk, b, AEAD keys, pair seeds, held shares) are zeroed as soon as they are no
  *   longer needed, and all of them when the round ends or aborts.
  */
-import { x25519Keygen, x25519Objects, x25519PrivateKeyObject } from '../../crypto/agreement.ts'
-import { shareKeyFromSecret } from '../../crypto/aead.ts'
-import { isCohortError } from '../../crypto/cohort-error.ts'
-import { split } from '../../crypto/shamir.ts'
+import { x25519Keygen, x25519PrivateKeyObject } from '../../crypto/agreement.ts'
 import { aRingVector } from '../../crypto/ring.ts'
 import type { RingVector } from '../../crypto/ring.ts'
 import { PROTOCOLS } from '../ids.ts'
@@ -32,7 +29,6 @@ import type { Machine } from '../machine.ts'
 import type { PeerRef } from '../transport.ts'
 import {
   SecaggBelowThresholdError,
-  SecaggBundleError,
   SecaggConsistencyError,
   SecaggParamsError,
   SecaggShareError,
@@ -45,19 +41,9 @@ import type {
   AbortRequest,
   AdvertiseKeysRequest,
   ConsistencyCheckRequest,
-  MaskedInputRequest,
-  ShareKeysRequest
+  MaskedInputRequest
 } from './messages.ts'
-import {
-  areNeighbours,
-  auditHash,
-  auditHashBytes,
-  byIndex,
-  holdersOf,
-  indexOf,
-  roundContext,
-  xOf
-} from './params.ts'
+import { auditHash, auditHashBytes, byIndex, indexOf, roundContext, xOf } from './params.ts'
 import type { RoundContext } from './params.ts'
 import { EMPTY_SIG, wipeParticipant } from './participant-state.ts'
 import type {
@@ -68,11 +54,11 @@ import type {
   ParticipantState,
   RoundKeys
 } from './participant-state.ts'
+import { agreeWithPeer, shareKeysStep } from './participant-share-keys.ts'
 import { unmaskStep } from './participant-unmask.ts'
 import { PARTICIPANT_TRANSITIONS } from './phases.ts'
-import { bundlePayload, consistencyPayload, verifyPeerSignature } from './signatures.ts'
-import { openSharePair, sealSharePair } from './shares.ts'
-import type { SharePair } from './shares.ts'
+import { bundlePayload, consistencyPayload } from './signatures.ts'
+import { openSharePair } from './shares.ts'
 
 export { withSignature, wipeParticipant } from './participant-state.ts'
 export type {
@@ -87,8 +73,6 @@ export type {
 type Result = ParticipantResult
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-const equalBytes = (a: Uint8Array, b: Uint8Array) =>
-  a.length === b.length && Buffer.from(a).equals(Buffer.from(b))
 
 function head(ctx: RoundContext) {
   return { v: 1 as const, jobId: ctx.jobId, round: ctx.round }
@@ -140,116 +124,6 @@ function advertise(state: ParticipantState, req: AdvertiseKeysRequest): Result {
   }
 }
 
-function shareKeys(state: ParticipantState, req: ShareKeysRequest): Result {
-  const t0 = performance.now()
-  const ctx = state.ctx!
-  const keys = state.keys!
-  const seenPeers = new Set<PeerRef>()
-  const seenKeys = new Set<string>([hex(keys.cPk), hex(keys.sPk)])
-  const accepted = new Map<PeerRef, { cPk: Uint8Array; sPk: Uint8Array }>()
-  for (const bundle of req.bundles) {
-    const peer = bundle.peer
-    if (seenPeers.has(peer)) throw new SecaggBundleError(`two bundles for ${peer}`, peer)
-    seenPeers.add(peer)
-    if (peer === state.self) {
-      if (!equalBytes(bundle.cPk, keys.cPk) || !equalBytes(bundle.sPk, keys.sPk)) {
-        throw new SecaggBundleError('my own key bundle came back altered', peer)
-      }
-      continue
-    }
-    if (!areNeighbours(ctx, state.self, peer)) {
-      throw new SecaggBundleError(`${peer} is not my neighbour in this round's graph`, peer)
-    }
-    const payload = bundlePayload(ctx.jobId, ctx.round, peer, bundle.cPk, bundle.sPk)
-    if (!verifyPeerSignature(peer, payload, bundle.sig)) {
-      throw new SecaggBundleError(
-        `the key bundle of ${peer} is not signed by that member's identity key for job ${ctx.jobId} round ${ctx.round}`,
-        peer
-      )
-    }
-    for (const key of [bundle.cPk, bundle.sPk]) {
-      const h = hex(key)
-      if (seenKeys.has(h))
-        throw new SecaggBundleError(`a public key of ${peer} is used twice in this round`, peer)
-      seenKeys.add(h)
-    }
-    accepted.set(peer, { cPk: bundle.cPk, sPk: bundle.sPk })
-  }
-  const verifyMs = performance.now() - t0
-  if (accepted.size + 1 < ctx.t) {
-    throw new SecaggBelowThresholdError(
-      `only ${accepted.size} neighbours advertised keys; ${ctx.t - 1} are needed for threshold ${ctx.t}`
-    )
-  }
-  const t1 = performance.now()
-  const cObj = x25519PrivateKeyObject(keys.cSk)
-  const aeadKeys = new Map<PeerRef, Uint8Array>()
-  try {
-    for (const [peer, pk] of accepted) {
-      const ss = agree(cObj, pk.cPk, peer)
-      aeadKeys.set(peer, shareKeyFromSecret(ss))
-      wipe(ss)
-    }
-  } catch (err) {
-    for (const k of aeadKeys.values()) wipe(k)
-    throw err
-  }
-  const t2 = performance.now()
-  const holders = holdersOf(ctx, state.self)
-  const bShares = split(keys.b, ctx.t, holders.length)
-  const sShares = split(keys.sSk, ctx.t, holders.length)
-  const t3 = performance.now()
-  const ownX = xOf(ctx, state.self, state.self)
-  const held = new Map<PeerRef, SharePair>([
-    [state.self, { x: ownX, b: bShares[ownX - 1]!.y, s: sShares[ownX - 1]!.y }]
-  ])
-  const out: Array<{ dst: PeerRef; sealed: Uint8Array }> = []
-  for (const peer of accepted.keys()) {
-    const x = xOf(ctx, state.self, peer)
-    const sealed = sealSharePair(
-      aeadKeys.get(peer)!,
-      { x, b: bShares[x - 1]!.y, s: sShares[x - 1]!.y },
-      { jobId: ctx.jobId, round: ctx.round, src: state.self, dst: peer }
-    )
-    out.push({ dst: peer, sealed })
-  }
-  for (let i = 0; i < holders.length; i++) if (i !== ownX - 1) wipe(bShares[i]!.y, sShares[i]!.y)
-  return {
-    state: { ...state, phase: 'share-keys', peers: accepted, aeadKeys, held },
-    output: {
-      reply: { ...head(ctx), phase: 'share-keys', shares: out },
-      audit: [
-        {
-          kind: 'secagg-share-keys',
-          body: {
-            jobId: ctx.jobId,
-            round: ctx.round,
-            bundlesReceived: req.bundles.length,
-            neighboursAccepted: accepted.size,
-            sharesSent: out.length,
-            bundlesHash: auditHash(req.bundles.flatMap((b) => [b.peer, b.cPk, b.sPk]))
-          }
-        }
-      ],
-      stats: { totalMs: performance.now() - t0, verifyMs, keyAgreementMs: t2 - t1, shamirMs: t3 - t2 }
-    }
-  }
-}
-
-function agree(
-  privateKey: ReturnType<typeof x25519PrivateKeyObject>,
-  peerPk: Uint8Array,
-  peer: PeerRef
-): Uint8Array {
-  try {
-    return x25519Objects(privateKey, peerPk)
-  } catch (err) {
-    if (isCohortError(err))
-      throw new SecaggBundleError(`the public key of ${peer} is unusable: ${err.message}`, peer)
-    throw err
-  }
-}
-
 function maskedInput(state: ParticipantState, req: MaskedInputRequest, input: RingVector): Result {
   const t0 = performance.now()
   const ctx = state.ctx!
@@ -290,7 +164,7 @@ function maskedInput(state: ParticipantState, req: MaskedInputRequest, input: Ri
   const sObj = x25519PrivateKeyObject(keys.sSk)
   const masks: Mask[] = [{ seed: keys.b, sign: 1 }]
   for (const peer of maskedWith) {
-    const ss = agree(sObj, state.peers.get(peer)!.sPk, peer)
+    const ss = agreeWithPeer(sObj, state.peers.get(peer)!.sPk, peer)
     masks.push({
       seed: pairSeed(ss, { jobId: ctx.jobId, round: ctx.round, a: state.self, b: peer }),
       sign: maskSign(selfIndex, indexOf(ctx, peer))
@@ -438,7 +312,7 @@ export const secaggParticipantMachine: Machine<ParticipantState, ParticipantInpu
         case 'advertise-keys':
           return advertise(state, input.request)
         case 'share-keys':
-          return shareKeys(state, input.request)
+          return shareKeysStep(state, input.request)
         case 'masked-input':
           return maskedInput(state, input.request, input.input)
         case 'consistency-check':
