@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { CohortError } from '../../crypto/cohort-error.ts'
 import { runLocalFederationDemo } from '../../simulations/demo/local-federation.ts'
 import { action } from '../action.ts'
+import { label, SHOWN } from '../../simulations/demo/train-jobs.ts'
 
 const REPO = resolve(import.meta.dirname, '../..')
 
@@ -54,8 +55,8 @@ export function register(program: Command): void {
         log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
         for (const j of r.jobs) {
           const m = Object.entries(j.metrics)
-            .filter(([k]) => ['auc', 'ks', 'accuracy', 'logloss', 'inertia'].includes(k))
-            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .filter(([k]) => SHOWN.includes(k))
+            .map(([k, v]) => `${label(k)} ${v.toFixed(4)}`)
             .join('  ')
           log(`  ${j.title}: ${j.rounds} rounds, ${m}`)
         }

@@ -5,6 +5,17 @@ import type { CoordinatorClient } from '../../coordinator/api/client.ts'
 import { CohortError } from '../../crypto/cohort-error.ts'
 import type { AdminClient } from './admin-client.ts'
 
+/**
+ * Metrics the demo prints. k-means shows the held-out test inertia (comparable with the centralized
+ * baseline it prints); under DP the training inertia is the noised fit release and can even be negative.
+ */
+export const SHOWN = ['auc', 'ks', 'accuracy', 'logloss', 'testInertia']
+
+/** Printed name of a metric. */
+export function label(metric: string): string {
+  return metric === 'testInertia' ? 'test inertia' : metric
+}
+
 export interface DemoJob {
   /** Job file (YAML/JSON) under configs/examples. */
   file: string
@@ -26,8 +37,8 @@ async function follow(client: CoordinatorClient, jobId: string, log: (line: stri
     if (e.event === 'round') {
       const r = e.data.round
       const m = Object.entries(r.metrics)
-        .filter(([k]) => ['auc', 'ks', 'accuracy', 'logloss', 'inertia'].includes(k))
-        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .filter(([k]) => SHOWN.includes(k))
+        .map(([k, v]) => `${label(k)} ${v.toFixed(4)}`)
         .join('  ')
       const drop = r.dropped.length > 0 ? `  dropped ${r.dropped.length}` : ''
       log(

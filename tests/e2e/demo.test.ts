@@ -14,7 +14,7 @@ describe('cohort demo (the README main command)', () => {
     expect(r.code).toBe(0)
     const auc = Number(/risk model .*: 20 rounds, .*auc (\d\.\d+)/.exec(r.stdout)?.[1])
     expect(auc).toBeGreaterThan(0.78)
-    expect(r.stdout).toMatch(/segmentation .*: 8 rounds, inertia \d+/)
+    expect(r.stdout).toMatch(/segmentation .*: 8 rounds, test inertia \d+/)
     const spent = [...r.stdout.matchAll(/spent epsilon (\d\.\d+) of 2\.5/g)].map((m) => Number(m[1]))
     expect(spent).toHaveLength(3)
     for (const e of spent) expect(e).toBeLessThanOrEqual(2.5)
