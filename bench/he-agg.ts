@@ -29,6 +29,11 @@ async function ident() {
 export async function main(argv: string[]): Promise<void> {
   const parties = Number(flag(argv, 'parties', '10'))
   const blocks = Number(flag(argv, 'blocks', '4'))
+  report('he-agg', await heAggFigures(parties, blocks), argv)
+}
+
+/** The figures of one round of `parties` parties, `blocks` blocks each (also used by he-psi-vertical). */
+export async function heAggFigures(parties: number, blocks: number): Promise<Record<string, number>> {
   const ctx = await getHeContext('bfv-8192')
   const length = blocks * ctx.slotCount
   const coordinator = await ident()
@@ -128,20 +133,16 @@ export async function main(argv: string[]): Promise<void> {
   agg.sum?.dispose()
   for (const pk of keyCache.values()) pk.dispose()
   const perBlock = (ms: number, n = 1) => ms / blocks / n
-  report(
-    'he-agg',
-    {
-      parties,
-      blocks_of_8192_slots: blocks,
-      party_submit_ms_per_block: perBlock(t.submit, parties),
-      party_digest_ms_per_block: perBlock(t.digest, parties),
-      party_total_ms_per_block: perBlock(t.submit + t.digest, parties),
-      coordinator_add_ms_per_block_per_party: perBlock(t.coordSubmit, parties),
-      coordinator_digest_check_ms_per_block_per_party: perBlock(t.coordDigest, parties),
-      coordinator_total_ms_per_block: perBlock(t.coordSubmit + t.coordDigest + t.coordOther),
-      keyholder_ms_per_block: perBlock(t.keyholder),
-      ciphertext_bytes_per_block: Math.round(bytes / parties / blocks)
-    },
-    argv
-  )
+  return {
+    parties,
+    blocks_of_8192_slots: blocks,
+    party_submit_ms_per_block: perBlock(t.submit, parties),
+    party_digest_ms_per_block: perBlock(t.digest, parties),
+    party_total_ms_per_block: perBlock(t.submit + t.digest, parties),
+    coordinator_add_ms_per_block_per_party: perBlock(t.coordSubmit, parties),
+    coordinator_digest_check_ms_per_block_per_party: perBlock(t.coordDigest, parties),
+    coordinator_total_ms_per_block: perBlock(t.coordSubmit + t.coordDigest + t.coordOther),
+    keyholder_ms_per_block: perBlock(t.keyholder),
+    ciphertext_bytes_per_block: Math.round(bytes / parties / blocks)
+  }
 }

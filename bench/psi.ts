@@ -52,7 +52,8 @@ function microCosts(): Record<string, number> {
   }
 }
 
-async function run(n: number, overlap: number, parties: number, batch: number, workers: number) {
+/** One n × n session (every party runs in this process; also used by he-psi-vertical). */
+export async function run(n: number, overlap: number, parties: number, batch: number, workers: number) {
   const shared = Math.round(n * overlap)
   const specs = Array.from({ length: parties }, (_, p) => ({
     name: `party-${p}`,

@@ -18,7 +18,7 @@
  * (Montgomery's trick over the batch). Field arithmetic is ./_fe25519.ts (Float64 limbs, no
  * allocation). Measured in `npm run bench -- psi` (psi.h2c_us_per_id).
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { aBytes, aString } from '../asserts.ts'
 import { CryptoArgumentError, LowOrderPointError } from '../errors.ts'
 import type { DomainLabel } from '../kdf.ts'
@@ -85,19 +85,43 @@ function dstPrime(dst: string): Uint8Array {
 const DST_V2 = dstPrime(PSI_V2_LABEL)
 
 /**
- * expand_message_xmd (RFC 9380 §5.3.1) with SHA-512 for len_in_bytes = 96 (ell = 2), writing
- * b_1 || b_2[0..32) into `out`. `parts` are concatenated to form msg.
+ * Where expand_message_xmd's inputs are assembled, so that each of its three SHA-512 calls is one
+ * one-shot `hash()` (no Hash object, no per-part update): msg' = Z_PAD (the first 128 bytes, always
+ * zero) || msg || I2OSP(96, 2) || I2OSP(0, 1) || DST'. Grown on demand (long ids).
  */
-function expandXmd96(parts: readonly (Uint8Array | string)[], dst: Uint8Array, out: Uint8Array): void {
-  const h0 = createHash('sha512').update(Z_PAD)
-  for (const p of parts) h0.update(p)
-  const b0 = h0
-    .update(Uint8Array.of(0, LEN_IN_BYTES, 0))
-    .update(dst)
-    .digest()
-  const b1 = createHash('sha512').update(b0).update(Uint8Array.of(1)).update(dst).digest()
-  for (let i = 0; i < 64; i++) b0[i]! ^= b1[i]!
-  const b2 = createHash('sha512').update(b0).update(Uint8Array.of(2)).update(dst).digest()
+let msgScratch = Buffer.alloc(1024)
+const MSG_AT = Z_PAD.length
+/** b_0 XOR b_(i-1) (or b_0) || I2OSP(i, 1) || DST'. */
+const blockScratch = Buffer.alloc(64 + 1 + 256)
+
+function msgRoom(msgBytes: number): Buffer {
+  const need = MSG_AT + msgBytes + 3 + 256
+  if (msgScratch.length < need) msgScratch = Buffer.alloc(2 * need)
+  return msgScratch
+}
+
+/**
+ * expand_message_xmd (RFC 9380 §5.3.1) with SHA-512 for len_in_bytes = 96 (ell = 2), writing
+ * b_1 || b_2[0..32) into `out`. msg is msgScratch[MSG_AT, msgEnd) (see {@link msgRoom}).
+ */
+function expandXmd96(msgEnd: number, dst: Uint8Array, out: Uint8Array): void {
+  const m = msgScratch
+  let at = msgEnd
+  m[at++] = 0
+  m[at++] = LEN_IN_BYTES
+  m[at++] = 0
+  m.set(dst, at)
+  at += dst.length
+  const b0 = hash('sha512', m.subarray(0, at), 'buffer')
+  const blk = blockScratch
+  const n = 65 + dst.length
+  blk.set(b0, 0)
+  blk[64] = 1
+  blk.set(dst, 65)
+  const b1 = hash('sha512', blk.subarray(0, n), 'buffer')
+  for (let i = 0; i < 64; i++) blk[i] = b0[i]! ^ b1[i]!
+  blk[64] = 2
+  const b2 = hash('sha512', blk.subarray(0, n), 'buffer')
   out.set(b1, 0)
   out.set(b2.subarray(0, LEN_IN_BYTES - 64), 64)
 }
@@ -199,8 +223,8 @@ const uniform = new Uint8Array(LEN_IN_BYTES)
  *   x3 = λ² - A - x1 - x2 = (N²·xd1·xd2 - D²·(A·xd1·xd2 + xn1·xd2 + xn2·xd1)) / (D²·xd1·xd2).
  * D = 0 means x(Q0) = x(Q1) (probability ~2^-253): refused rather than special-cased.
  */
-function hashPending(msgParts: readonly (Uint8Array | string)[], dst: Uint8Array, out: Pending): void {
-  expandXmd96(msgParts, dst, uniform)
+function hashPending(msgEnd: number, dst: Uint8Array, out: Pending): void {
+  expandXmd96(msgEnd, dst, uniform)
   feFromBytesBE48(u0, uniform, 0)
   feFromBytesBE48(u1, uniform, 48)
   mapElligator2(u0, xn1, xd1, yq1)
@@ -284,7 +308,11 @@ export function hashIdsToCurve(ids: readonly string[], salt: Uint8Array): Uint8A
     for (let i = 0; i < count; i++) {
       const id = ids[start + i]
       if (typeof id !== 'string') throw new CryptoArgumentError(`ids[${start + i}] must be a string`)
-      hashPending([salt, Buffer.from(id, 'utf8')], DST_V2, pending[i]!)
+      // msg = salt || utf8(id); 3 bytes per UTF-16 unit bound its UTF-8 length.
+      const m = msgRoom(PSI_SALT_BYTES + 3 * id.length)
+      m.set(salt, MSG_AT)
+      const idAt = MSG_AT + PSI_SALT_BYTES
+      hashPending(idAt + m.write(id, idAt, 'utf8'), DST_V2, pending[i]!)
     }
     finishBatch(pending, count, out, start * PSI_POINT_BYTES)
   }
@@ -311,7 +339,8 @@ export function hashIdToCurve(id: string, salt: Uint8Array): Uint8Array {
 export const __TEST = Object.freeze({
   hashToFieldAndMap(msg: Uint8Array, dst: string) {
     const d = dstPrime(dst)
-    expandXmd96([msg], d, uniform)
+    msgRoom(msg.length).set(msg, MSG_AT)
+    expandXmd96(MSG_AT + msg.length, d, uniform)
     feFromBytesBE48(u0, uniform, 0)
     feFromBytesBE48(u1, uniform, 48)
     const q = (u: Fe) => {
@@ -326,7 +355,8 @@ export const __TEST = Object.freeze({
     }
     const res = { u: [toBig(u0), toBig(u1)], Q0: q(u0), Q1: q(u1) }
     const pending = { num: fe(), den: fe() }
-    hashPending([msg], d, pending)
+    msgRoom(msg.length).set(msg, MSG_AT)
+    hashPending(MSG_AT + msg.length, d, pending)
     const out = new Uint8Array(32)
     finishBatch([pending], 1, out, 0)
     return { ...res, sumX: out }
