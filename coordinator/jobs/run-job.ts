@@ -19,10 +19,9 @@
  * runner throws the reason. Failures (too few nodes, a phase failing on every attempt) are written
  * as `failed` with the error and returned.
  */
-import { isCohortError } from '../../crypto/cohort-error.ts'
 import { PROTOCOLS } from '../../protocols/ids.ts'
 import { encodeTrain, TRAIN_WIRE_VERSION } from '../../protocols/training/wire.ts'
-import { JobCancelledError, JobNotFoundError } from '../errors.ts'
+import { JobNotFoundError } from '../errors.ts'
 import { checkRunnable, fromBase64F64, jobModel, summaryFor, toBase64F64 } from './job-plan.ts'
 import { setupHe } from './he-setup.ts'
 import { offerPhase } from './offer-phase.ts'
@@ -34,6 +33,7 @@ import { createRuntime } from './runtime.ts'
 import type { JobRuntime } from './runtime.ts'
 import type { JobRecord, RunJob } from './types.ts'
 import { runVerticalJob } from './vertical-run.ts'
+import { settleJobError } from './job-failure.ts'
 
 const FINAL = new Set(['completed', 'failed', 'cancelled'])
 const now = () => new Date().toISOString()
@@ -111,20 +111,7 @@ export const runJob: RunJob = async (ctx, jobId, options = {}) => {
     await save({ status: 'completed', metrics })
     return job
   } catch (err) {
-    if (signal.aborted) {
-      if (signal.reason instanceof JobCancelledError)
-        await tellNodes(rt, job, roster, 'the job was cancelled')
-      throw signal.reason ?? err
-    }
-    const error = isCohortError(err)
-      ? { code: err.code, message: err.message }
-      : {
-          code: 'COHORT_INTERNAL',
-          message: `the job runner failed: ${(err as Error)?.message ?? String(err)}`
-        }
-    rt.log(`job ${jobId} failed: ${error.message} [${error.code}]`)
-    await tellNodes(rt, job, roster, `the job failed: ${error.code}`)
-    await save({ status: 'failed', error })
+    await settleJobError({ rt, jobId, err, tell: (reason) => tellNodes(rt, job, roster, reason), save })
     return job
   }
 }

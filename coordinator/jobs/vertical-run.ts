@@ -20,7 +20,7 @@ import {
   VERTICAL_WIRE_VERSION
 } from '../../protocols/vertical/job-wire.ts'
 import type { VerticalReply, VerticalRequest } from '../../protocols/vertical/job-wire.ts'
-import { JobCancelledError, JobNotFoundError } from '../errors.ts'
+import { JobNotFoundError } from '../errors.ts'
 import { RoundFailedError, TooFewParticipantsError } from './errors.ts'
 import { participantsOf } from './offer-phase.ts'
 import { createRuntime } from './runtime.ts'
@@ -28,6 +28,7 @@ import type { JobRuntime } from './runtime.ts'
 import type { Declined, JobRecord, Metrics, RunJob } from './types.ts'
 import { checkVerticalRunnable, verticalParties, verticalSummaryFor } from './vertical-plan.ts'
 import type { VerticalParticipant } from './vertical-plan.ts'
+import { settleJobError } from './job-failure.ts'
 
 const FINAL = new Set(['completed', 'failed', 'cancelled'])
 const POLL_MS = 150
@@ -238,20 +239,7 @@ export const runVerticalJob: RunJob = async (ctx, jobId, options = {}) => {
     await save({ status: 'completed', metrics })
     return job
   } catch (err) {
-    if (signal.aborted) {
-      if (signal.reason instanceof JobCancelledError)
-        await tellNodes(rt, job, parties, 'the job was cancelled')
-      throw signal.reason ?? err
-    }
-    const error = isCohortError(err)
-      ? { code: err.code, message: err.message }
-      : {
-          code: 'COHORT_INTERNAL',
-          message: `the job runner failed: ${(err as Error)?.message ?? String(err)}`
-        }
-    rt.log(`job ${jobId} failed: ${error.message} [${error.code}]`)
-    await tellNodes(rt, job, parties, `the job failed: ${error.code}`)
-    await save({ status: 'failed', error })
+    await settleJobError({ rt, jobId, err, tell: (reason) => tellNodes(rt, job, parties, reason), save })
     return job
   }
 }
