@@ -32,6 +32,16 @@ export async function createHost(init: HostInit): Promise<CohortLibp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: membershipGater(init.isMember, init.onRefused),
+    // Members run seconds-long synchronous crypto (CKKS products, SEAL key loading) that holds the
+    // event loop; libp2p's 10 s defaults for dialling and for negotiating a stream's protocol then
+    // fail requests between members on a busy machine. Stream negotiation only happens after Noise
+    // and the gater admitted a member, so a longer wait there gives nothing to strangers; the
+    // inbound upgrade of unauthenticated connections keeps libp2p's 10 s.
+    connectionManager: {
+      dialTimeout: 30_000,
+      inboundStreamProtocolNegotiationTimeout: 60_000,
+      outboundStreamProtocolNegotiationTimeout: 60_000
+    },
     services: { identify: identify(), ping: ping() }
   })
 }

@@ -15,7 +15,8 @@
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
 import { ED25519_SIGNATURE_BYTES } from '../../crypto/sign.ts'
-import { MalformedMessageError, MessageTooLargeError } from '../errors.ts'
+import { MalformedMessageError } from '../errors.ts'
+import { decodeFrame } from '../wire/decode.ts'
 
 /**
  * Wire format version.
@@ -278,23 +279,9 @@ export function encodeHeAgg(message: object): Uint8Array {
  * const req = decodeHeAgg(HeAggRequestSchema, body, MAX_HE_AGG_VECTOR_BYTES)
  */
 export function decodeHeAgg<S extends z.ZodType>(schema: S, bytes: Uint8Array, maxBytes: number): z.infer<S> {
+  // Checked here too so the refusal keeps its he-agg wording.
   if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError('a he-agg message must be bytes')
-  if (bytes.length > maxBytes)
-    throw new MessageTooLargeError(`he-agg message of ${bytes.length} bytes exceeds ${maxBytes}`)
-  let raw: unknown
-  try {
-    raw = packr.unpack(bytes)
-  } catch {
-    throw new MalformedMessageError('he-agg message does not decode as msgpack')
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new MalformedMessageError(
-      `he-agg message is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`
-    )
-  }
-  return parsed.data
+  return decodeFrame(bytes, schema, { maxBytes, what: 'he-agg message' })
 }
 
 /**

@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr'
 import { z } from 'zod'
 import { PSI_POINT_BYTES } from '../../crypto/psi/blind.ts'
 import { PSI_V2_LABEL } from '../../crypto/psi/hash-to-curve.ts'
-import { MalformedMessageError, MessageTooLargeError } from '../errors.ts'
+import { decodeFrame } from '../wire/decode.ts'
 import {
   DEFAULT_MAX_PSI_SET_SIZE,
   MAX_PSI_BATCH_POINTS,
@@ -249,24 +249,7 @@ export function encodePsi(message: object): Uint8Array {
 }
 
 function decodeWith<S extends z.ZodType>(schema: S, bytes: Uint8Array, what: string): z.infer<S> {
-  if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (bytes.length > MAX_PSI_FRAME_BYTES) {
-    throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds ${MAX_PSI_FRAME_BYTES}`)
-  }
-  let raw: unknown
-  try {
-    raw = packr.unpack(bytes)
-  } catch {
-    throw new MalformedMessageError(`${what} does not decode as msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new MalformedMessageError(
-      `${what} is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`
-    )
-  }
-  return parsed.data
+  return decodeFrame(bytes, schema, { maxBytes: MAX_PSI_FRAME_BYTES, what })
 }
 
 /**

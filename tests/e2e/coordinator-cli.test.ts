@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -8,82 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initNodeHome } from '../../node/home.ts'
 import { addMember } from '../../platform/federation/manifest.ts'
 import { freePort } from '../../simulations/demo/free-port.ts'
-import { NODE, REPO } from '../helpers/cli.ts'
+import { exited, REPO, runCli, startCli, until } from '../helpers/cli.ts'
 
 /**
  * `cohort coordinator|job|model` as separate processes: a coordinator and two company nodes on
  * 127.0.0.1 over libp2p, jobs driven by the fake runner (tests/helpers/fake-run-job.ts, one round per
  * COHORT_FAKE_ROUND_MS), submitted, followed, cancelled and resumed after a kill -9.
  */
-const ENTRY = join(REPO, 'cli/main.ts')
 const FAKE_RUNNER = join(REPO, 'tests/helpers/fake-run-job.ts')
-const ENV = { ...process.env, COHORT_FAKE_ROUND_MS: '250' }
+const ENV = { COHORT_FAKE_ROUND_MS: '250' }
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], timeoutMs = 30_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`timed out waiting for ${ready}:\n${out}`))
-    }, 30_000)
-    const onData = (d: Buffer) => {
-      out += d
-      if (ready.test(out)) {
-        clearTimeout(timer)
-        resolve({ child, output: () => out })
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (!ready.test(out)) reject(new Error(`cohort ${args.join(' ')} exited with ${code}:\n${out}`))
-    })
-  })
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((r) => {
-    if (child.exitCode !== null || child.signalCode !== null) r(child.exitCode)
-    else child.on('exit', (code) => r(code))
-  })
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 150))
-  }
-}
+const run = (args: string[], timeoutMs = 30_000) => runCli(args, { timeoutMs, env: ENV })
+const start = (args: string[], ready: RegExp) => startCli(args, ready, 30_000, ENV)
+const poll = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, 20_000, 150)
 
 describe('cohort coordinator, job and model (separate processes)', () => {
   const root = mkdtempSync(join(tmpdir(), 'cohort-coord-e2e-'))
@@ -175,7 +111,7 @@ describe('cohort coordinator, job and model (separate processes)', () => {
     expect(second.code).toBe(1)
     expect(second.stderr).toMatch(/in use by another process \(pid \d+\).*COHORT_COORDINATOR_LOCKED/)
     expect(second.stderr.trim().split('\n')).toHaveLength(1)
-    const status = await until('both nodes to connect', async () => {
+    const status = await poll('both nodes to connect', async () => {
       const s = await api<{ connected: number; nodes: Array<{ org: string; connected: boolean }> }>(
         '/v1/status'
       )
@@ -234,7 +170,7 @@ describe('cohort coordinator, job and model (separate processes)', () => {
 
   it('cancels a running job; follow then exits non-zero', async () => {
     const id = await submitOverApi(jobFile('long', 100))
-    await until('the long job to run', async () => {
+    await poll('the long job to run', async () => {
       const { job } = await api<{ job: { round: number } }>(`/v1/jobs/${id}`)
       return job.round >= 1 ? job : undefined
     })
@@ -248,7 +184,7 @@ describe('cohort coordinator, job and model (separate processes)', () => {
 
   it('after kill -9 mid-job, a restarted coordinator resumes from the last completed round', async () => {
     const id = await submitOverApi(jobFile('resume', 8))
-    const before = await until('two rounds', async () => {
+    const before = await poll('two rounds', async () => {
       const { job } = await api<{ job: { round: number } }>(`/v1/jobs/${id}`)
       return job.round >= 2 ? job.round : undefined
     })

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +11,7 @@ import { readPolicy, writePolicy } from '../../node/policy/policy-store.ts'
 import { addMember } from '../../platform/federation/manifest.ts'
 import { freePort } from '../../simulations/demo/free-port.ts'
 import { writePartyCsv } from '../../simulations/demo/party-csv.ts'
-import { NODE, REPO } from '../helpers/cli.ts'
+import { exited, REPO, runCli, startCli, until } from '../helpers/cli.ts'
 
 /**
  * The real job runner end to end, every party a separate process: a coordinator and three lenders
@@ -20,74 +19,10 @@ import { NODE, REPO } from '../helpers/cli.ts'
  * coordinator is killed (-9) mid-job and resumes, a node whose policy caps ε below the job's
  * declines with a reason the user sees, and each node scores its own customers locally.
  */
-const ENTRY = join(REPO, 'cli/main.ts')
 const DATASET = join(REPO, 'datasets/credit_data')
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], timeoutMs = 45_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-function start(args: string[], ready: RegExp): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`timed out waiting for ${ready}:\n${out}`))
-    }, 30_000)
-    const onData = (d: Buffer) => {
-      out += d
-      if (ready.test(out)) {
-        clearTimeout(timer)
-        resolve(child)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (!ready.test(out)) reject(new Error(`cohort ${args.join(' ')} exited with ${code}:\n${out}`))
-    })
-  })
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((r) => {
-    if (child.exitCode !== null || child.signalCode !== null) r(child.exitCode)
-    else child.on('exit', (code) => r(code))
-  })
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const run = (args: string[]) => runCli(args, { timeoutMs: 45_000 })
+const start = async (args: string[], ready: RegExp) => (await startCli(args, ready)).child
 
 describe('training jobs with the real runner (separate processes, credit_data natural split)', () => {
   const root = mkdtempSync(join(tmpdir(), 'cohort-train-e2e-'))

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +11,7 @@ import { readPolicy, writePolicy } from '../../node/policy/policy-store.ts'
 import { addMember, readManifest } from '../../platform/federation/manifest.ts'
 import { freePort } from '../../simulations/demo/free-port.ts'
 import { writePartyCsv } from '../../simulations/demo/party-csv.ts'
-import { NODE, REPO } from '../helpers/cli.ts'
+import { exited, REPO, runCli, startCli, until } from '../helpers/cli.ts'
 
 /**
  * `secureAggregation: he` as deployed: every party a `cohort ... start` process. A fourth node with
@@ -21,74 +20,12 @@ import { NODE, REPO } from '../helpers/cli.ts'
  * -9 and restarted between two jobs and still decrypts under the same key; a job pinning a key the
  * manifest does not name is refused before any node encrypts.
  */
-const ENTRY = join(REPO, 'cli/main.ts')
 const DATASET = join(REPO, 'datasets/credit_data')
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], timeoutMs = 90_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`timed out waiting for ${ready}:\n${out}`))
-    }, 120_000)
-    const onData = (d: Buffer) => {
-      out += d
-      if (ready.test(out)) {
-        clearTimeout(timer)
-        resolve({ child, out: () => out })
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (!ready.test(out)) reject(new Error(`cohort ${args.join(' ')} exited with ${code}:\n${out}`))
-    })
-  })
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null || child.signalCode !== null) r()
-    else child.on('exit', () => r())
-  })
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const CLI_TIMEOUT = 90_000
+const run = (args: string[]) => runCli(args, { timeoutMs: CLI_TIMEOUT })
+const start = (args: string[], ready: RegExp) => startCli(args, ready, 120_000)
+const poll = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, 45_000)
 
 describe('HE aggregation with a key-holder node (separate processes, credit_data natural split)', () => {
   const root = mkdtempSync(join(tmpdir(), 'cohort-he-e2e-'))
@@ -100,7 +37,7 @@ describe('HE aggregation with a key-holder node (separate processes, credit_data
   ) as Record<string, number[]>
   const nodes = Object.keys(partition).map((org) => ({ org, dir: join(root, org) }))
   const children: ChildProcess[] = []
-  let keyholder: { child: ChildProcess; out: () => string }
+  let keyholder: { child: ChildProcess; output: () => string }
   let fingerprint = ''
   let khToken = ''
 
@@ -187,7 +124,7 @@ describe('HE aggregation with a key-holder node (separate processes, credit_data
         start(['node', 'start', '--dir', n.dir], /admin API on/).then((p) => children.push(p.child))
       )
     ])
-    await until('three connected nodes', async () => {
+    await poll('three connected nodes', async () => {
       const s = await api<{ connected: number }>('/v1/status')
       return s.connected >= 3 ? s : undefined
     })
@@ -203,7 +140,7 @@ describe('HE aggregation with a key-holder node (separate processes, credit_data
     expect(readManifest(manifest).members.find((m) => m.org === 'keyholder')?.heKeyFingerprint).toBe(
       fingerprint
     )
-    expect(keyholder.out()).toContain(`fingerprint ${fingerprint}`)
+    expect(keyholder.output()).toContain(`fingerprint ${fingerprint}`)
     const { readdirSync } = await import('node:fs')
     const files = readdirSync(join(khDir, 'he-keys')).filter((f) => f.endsWith('.seal'))
     expect(files).toHaveLength(1)
@@ -219,7 +156,7 @@ describe('HE aggregation with a key-holder node (separate processes, credit_data
     keyholder.child.kill('SIGKILL')
     await exited(keyholder.child)
     await startKeyholder()
-    expect(keyholder.out()).toContain(`fingerprint ${fingerprint}`)
+    expect(keyholder.output()).toContain(`fingerprint ${fingerprint}`)
     const second = await run(['job', 'submit', jobFile('he-2', fingerprint), '--dir', coordDir, '--follow'])
     expect(second.code).toBe(0)
     expect(second.stdout.split('\n').filter((l) => l.startsWith('round '))).toHaveLength(3)

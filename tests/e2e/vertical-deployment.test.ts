@@ -11,7 +11,7 @@ import { readPolicy, writePolicy } from '../../node/policy/policy-store.ts'
 import { addMember } from '../../platform/federation/manifest.ts'
 import { exactAuc } from '../../protocols/evaluation/exact-metrics.ts'
 import { freePort } from '../../simulations/demo/free-port.ts'
-import { exited, REPO, runCli, startCli } from '../helpers/cli.ts'
+import { exited, REPO, runCli, startCli, until } from '../helpers/cli.ts'
 
 /**
  * A vertical job as deployed, every party a `cohort ... start` process over libp2p on 127.0.0.1: the
@@ -24,6 +24,7 @@ import { exited, REPO, runCli, startCli } from '../helpers/cli.ts'
 const DATASET = join(REPO, 'datasets/credit_data')
 const JOB_FILE = join(REPO, 'configs/examples/vertical-logreg-credit.yaml')
 const CLI_TIMEOUT = 100_000
+const poll = <T>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, 45_000)
 
 /** The minimal spec (docs/datasets.md) of a party holding `columns` of credit_data. */
 function partySpec(columns: readonly string[], full: Record<string, unknown>): object {
@@ -146,13 +147,10 @@ describe('a vertical job as deployed (separate processes, credit_data vertical s
         children.push(p.child)
       })
     ])
-    const deadline = Date.now() + 45_000
-    while (
-      (await api<{ connected: number }>(coordDir, '/v1/status').catch(() => ({ connected: 0 }))).connected < 3
-    ) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for three connected nodes')
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await poll('three connected nodes', async () => {
+      const s = await api<{ connected: number }>(coordDir, '/v1/status')
+      return s.connected >= 3 ? s : undefined
+    })
     console.log(`vertical e2e setup: ${(performance.now() - t0).toFixed(0)} ms`)
   }, 120_000)
 

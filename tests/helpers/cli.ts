@@ -41,14 +41,33 @@ export function runCli(
   })
 }
 
-/** Starts `cohort ARGS` as a long-running child; resolves once `ready` matches its stderr. */
+/** Starts `cohort ARGS` as a long-running child; resolves once `ready` matches its stdout or stderr. */
 export function startCli(
   args: string[],
   ready: RegExp,
-  timeoutMs = 30_000
+  timeoutMs = 30_000,
+  env: Record<string, string> = {}
 ): Promise<{ child: ChildProcess; output: () => string }> {
+  return startScript(CLI, args, ready, timeoutMs, env)
+}
+
+/**
+ * Starts `node SCRIPT ARGS` as a long-running child; resolves once `ready` matches its stdout or
+ * stderr, with the match (for a line such as `READY <addr>`).
+ */
+export function startScript(
+  script: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 30_000,
+  env: Record<string, string> = {}
+): Promise<{ child: ChildProcess; output: () => string; match: RegExpExecArray }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(NODE, [script, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let out = ''
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -56,9 +75,10 @@ export function startCli(
     }, timeoutMs)
     const onData = (d: Buffer) => {
       out += d
-      if (ready.test(out)) {
+      const match = ready.exec(out)
+      if (match) {
         clearTimeout(timer)
-        resolvePromise({ child, output: () => out })
+        resolvePromise({ child, output: () => out, match })
       }
     }
     child.stdout!.on('data', onData)
@@ -66,7 +86,7 @@ export function startCli(
     child.on('exit', (code) => {
       clearTimeout(timer)
       if (!ready.test(out))
-        reject(new Error(`cohort ${args.join(' ')} exited with ${code} before ready:\n${out}`))
+        reject(new Error(`${script} ${args.join(' ')} exited with ${code} before ready:\n${out}`))
     })
   })
 }
@@ -77,4 +97,20 @@ export function exited(child: ChildProcess): Promise<number | null> {
     if (child.exitCode !== null || child.signalCode !== null) r(child.exitCode)
     else child.on('exit', (code) => r(code))
   })
+}
+
+/** Polls `fn` until it returns a value (a throw counts as "not yet"); fails after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 100
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn().catch(() => undefined)
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
 }

@@ -4,7 +4,6 @@
  * 127.0.0.1. The unmasked sum must equal the plaintext ring sum exactly, with no dropout and with
  * a node killed (SIGKILL) before the round, after share-keys and after its masked input.
  */
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,7 +20,7 @@ import { createLibp2pTransport } from '../../platform/net/libp2p-transport.ts'
 import { decodeSecaggRequest } from '../../protocols/secagg/messages.ts'
 import type { Transport } from '../../protocols/transport.ts'
 import { seededInput, simIdentity } from '../../simulations/secagg-federation.ts'
-import { NODE, REPO } from '../helpers/cli.ts'
+import { REPO, startScript } from '../helpers/cli.ts'
 
 const N = 6
 const D = 2000
@@ -39,28 +38,11 @@ const root = mkdtempSync(join(tmpdir(), 'cohort-secagg-proc-'))
 const procs: Proc[] = []
 let coordinator: { host: CohortLibp2p; transport: Transport }
 
-function startProc(index: number, dir: string, peerId: string, manifestPath: string): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      NODE,
-      [join(REPO, 'tests/helpers/secagg-node-process.ts'), dir, manifestPath, String(index), String(D)],
-      {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'pipe']
-      }
-    )
-    let out = ''
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /READY (\S+)/.exec(out)
-      if (m) resolve({ index, dir, peerId, child, addr: m[1]! })
-    })
-    let err = ''
-    child.stderr!.on('data', (d) => {
-      err += d
-    })
-    child.on('exit', (code) => reject(new Error(`node process ${index} exited with ${code}: ${err}`)))
-  })
+async function startProc(index: number, dir: string, peerId: string, manifestPath: string): Promise<Proc> {
+  const script = join(REPO, 'tests/helpers/secagg-node-process.ts')
+  const args = [dir, manifestPath, String(index), String(D)]
+  const { child, match } = await startScript(script, args, /READY (\S+)/, 120_000)
+  return { index, dir, peerId, child, addr: match[1]! }
 }
 
 function expectedSum(round: number, indices: number[]) {

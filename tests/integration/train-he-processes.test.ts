@@ -7,7 +7,6 @@
  * in round 2 after its ciphertext reached the coordinator's sum; the round and the job complete
  * over the two survivors.
  */
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -35,7 +34,7 @@ import { decodeHeAgg, HeAggRequestSchema, MAX_HE_AGG_VECTOR_BYTES } from '../../
 import type { Transport } from '../../protocols/transport.ts'
 import { writePartyCsv } from '../../simulations/demo/party-csv.ts'
 import { memoryAudit, simIdentity } from '../../simulations/secagg-federation.ts'
-import { NODE, REPO } from '../helpers/cli.ts'
+import { REPO, startScript } from '../helpers/cli.ts'
 import { createMemoryJobStore } from '../helpers/memory-job-store.ts'
 
 const DATASET = join(REPO, 'datasets/credit_data')
@@ -61,24 +60,10 @@ let victim: Proc
 let fitSum2 = ''
 let jobMs = 0
 
-function startProc(org: string, dir: string, peerId: string, manifestPath: string): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(REPO, 'tests/helpers/he-train-node-process.ts'), dir, manifestPath], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /READY (\S+)/.exec(out)
-      if (m) resolve({ org, dir, peerId, child, addr: m[1]! })
-    })
-    let err = ''
-    child.stderr!.on('data', (d) => {
-      err += d
-    })
-    child.on('exit', (code) => reject(new Error(`node process ${org} exited with ${code}: ${err}`)))
-  })
+async function startProc(org: string, dir: string, peerId: string, manifestPath: string): Promise<Proc> {
+  const script = join(REPO, 'tests/helpers/he-train-node-process.ts')
+  const { child, match } = await startScript(script, [dir, manifestPath], /READY (\S+)/, 120_000)
+  return { org, dir, peerId, child, addr: match[1]! }
 }
 
 const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null

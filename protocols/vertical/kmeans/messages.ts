@@ -16,7 +16,7 @@
  */
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
-import { MalformedMessageError, MessageTooLargeError } from '../../errors.ts'
+import { decodeFrame } from '../../wire/decode.ts'
 import {
   VKM_BATCH_CIPHERTEXTS,
   VKM_HE_PRESET,
@@ -218,24 +218,7 @@ export function encodeVkm(message: object): Uint8Array {
 }
 
 function decodeWith<S extends z.ZodType>(schema: S, bytes: Uint8Array, what: string): z.infer<S> {
-  if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (bytes.length > VKM_MAX_FRAME_BYTES) {
-    throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds ${VKM_MAX_FRAME_BYTES}`)
-  }
-  let raw: unknown
-  try {
-    raw = packr.unpack(bytes)
-  } catch {
-    throw new MalformedMessageError(`${what} does not decode as msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new MalformedMessageError(
-      `${what} is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`
-    )
-  }
-  return parsed.data
+  return decodeFrame(bytes, schema, { maxBytes: VKM_MAX_FRAME_BYTES, what })
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
-import { MalformedMessageError, MessageTooLargeError } from '../../errors.ts'
+import { MalformedMessageError } from '../../errors.ts'
+import { decodeFrame } from '../../wire/decode.ts'
 import { MAX_VLR_BATCH, MAX_VLR_COLS, MAX_VLR_EPOCHS, MAX_VLR_PARTIES, MAX_VLR_ROWS } from './options.ts'
 
 /** Wire version in every message. */
@@ -184,23 +185,7 @@ export function encodeVlr(message: object): Uint8Array {
  * const req = decodeVlr(VlrRequestSchema, body, 'vertical LR request')
  */
 export function decodeVlr<S extends z.ZodType>(schema: S, bytes: Uint8Array, what: string): z.infer<S> {
-  if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (bytes.length > MAX_VLR_FRAME_BYTES)
-    throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds ${MAX_VLR_FRAME_BYTES}`)
-  let raw: unknown
-  try {
-    raw = packr.unpack(bytes)
-  } catch {
-    throw new MalformedMessageError(`${what} does not decode as msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new MalformedMessageError(
-      `${what} is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`
-    )
-  }
-  return parsed.data
+  return decodeFrame(bytes, schema, { maxBytes: MAX_VLR_FRAME_BYTES, what })
 }
 
 /** Float64 values as little-endian bytes. */
