@@ -9,7 +9,6 @@
  * chain waiting for another.
  */
 import { psiKeygen, PSI_POINT_BYTES } from '../../crypto/psi/blind.ts'
-import type { PsiPool } from '../../crypto/psi/psi-pool.ts'
 import { PsiAbortedError } from '../../protocols/psi/errors.ts'
 import { PROTOCOLS } from '../../protocols/ids.ts'
 import { encodePsi, packPositions, PSI_WIRE_VERSION } from '../../protocols/psi/messages.ts'
@@ -23,67 +22,19 @@ import type {
   PsiUnshuffle
 } from '../../protocols/psi/messages.ts'
 import { psiPartyMachine } from '../../protocols/psi/party.ts'
-import type {
-  PsiLocalParams,
-  PsiPartyInput,
-  PsiPartyOutput,
-  PsiPartyState
-} from '../../protocols/psi/party.ts'
-import { batchCount, normaliseId } from '../../protocols/psi/plan.ts'
-import type { PsiNormalisation, PsiPlan, PsiReveal } from '../../protocols/psi/plan.ts'
+import type { PsiPartyInput, PsiPartyOutput, PsiPartyState } from '../../protocols/psi/party.ts'
+import { batchCount } from '../../protocols/psi/plan.ts'
+import type { PsiPlan } from '../../protocols/psi/plan.ts'
 import { permutePacked, randomPermutation } from '../../protocols/psi/permutation.ts'
-import type { Transport } from '../../protocols/transport.ts'
-import type { AuditLog } from '../../platform/audit/audit-log.ts'
 import { psiResultOps } from '../psi/result-store.ts'
-import type { NodeStore } from '../../platform/storage/db.ts'
+import { prepareIds } from '../psi/prepare-ids.ts'
 import { createLane } from './psi-lane.ts'
 import type { Lane } from './psi-lane.ts'
+import type { PsiPartyResult, SessionContext, SessionInput } from './psi-session-types.ts'
+
+export type { PsiPartyResult, SessionContext, SessionInput } from './psi-session-types.ts'
 
 const ACK = encodePsi({ v: PSI_WIRE_VERSION })
-
-/**
- * A finished session as this party sees it.
- * @example
- * const { index, intersectionSize }: PsiPartyResult = await psi.lead(options)
- */
-export interface PsiPartyResult {
-  sessionId: string
-  jobId: string
-  role: 'leader' | 'shuffler' | 'party'
-  learned: PsiReveal
-  parties: string[]
-  setSizes: number[]
-  intersectionSize: number
-  /** Rows of this party's dataset in the common order (only when it learns the intersection). */
-  index?: Uint32Array
-  dataset: string | null
-}
-
-/**
- * What the session needs from the runner.
- * @example
- * new PsiSession({ transport, pool, audit, requestTimeoutMs, ttlMs, onEnd } satisfies SessionContext, input)
- */
-export interface SessionContext {
-  transport: Transport
-  pool: PsiPool
-  audit: Pick<AuditLog, 'append'>
-  store?: NodeStore
-  requestTimeoutMs: number
-  ttlMs: number
-  onEnd: (sessionId: string) => void
-}
-
-/**
- * The party's own input: ids in dataset row order and its job settings.
- * @example
- * new PsiSession(ctx, { local, ids, dataset: 'credit_data' } satisfies SessionInput)
- */
-export interface SessionInput {
-  local: Omit<PsiLocalParams, 'setSize'>
-  ids: readonly string[]
-  dataset: string | null
-}
 
 function deferred<T>() {
   let resolve!: (v: T) => void
@@ -94,24 +45,6 @@ function deferred<T>() {
   })
   promise.catch(() => undefined)
   return { promise, resolve, reject }
-}
-
-/** Normalises and deduplicates ids (first occurrence wins), keeping each unique id's dataset row. */
-function prepareIds(
-  ids: readonly string[],
-  scheme: PsiNormalisation
-): { unique: string[]; rows: Uint32Array } {
-  const seen = new Set<string>()
-  const unique: string[] = []
-  const rows: number[] = []
-  for (let r = 0; r < ids.length; r++) {
-    const id = normaliseId(ids[r]!, scheme)
-    if (seen.has(id)) continue
-    seen.add(id)
-    unique.push(id)
-    rows.push(r)
-  }
-  return { unique, rows: Uint32Array.from(rows) }
 }
 
 /**
