@@ -13,6 +13,7 @@ import { featureLayout } from '../data/schema.ts'
 import type { DatasetSchema } from '../data/schema.ts'
 import { featureAllowed } from './dataset-policy.ts'
 import type { EffectivePolicy } from './dataset-policy.ts'
+import { checkDatasetAccess } from './job-access.ts'
 
 /**
  * A node's decision on a job: every rule of its policy, checked in a fixed order so the reason a
@@ -76,13 +77,8 @@ export function checkJob(input: JobCheckInput): JobCheck {
   const { summary: s, policy: p, schema } = input
   const ds = s.dataset
   const c = input.coordinator
-  if (p.coordinators !== undefined && !p.coordinators.some((x) => x === c.peerId || x === c.org))
-    return no(DECLINE.coordinator, `dataset ${ds} may not be used by coordinator ${c.org ?? c.peerId}`)
-  if (!p.federations.includes(input.federation))
-    return no(
-      DECLINE.federation,
-      `dataset ${ds} may not be used by federation ${input.federation} (the node's policy allows: ${p.federations.join(', ') || 'none'})`
-    )
+  const access = checkDatasetAccess({ dataset: ds, policy: p, federation: input.federation, coordinator: c })
+  if (access !== undefined) return no(access.code, access.reason)
   if (schema === undefined) return no(DECLINE.unknownDataset, `this node has no dataset named ${ds}`)
   if (s.secureAggregation === 'he' && s.he === undefined)
     return no(

@@ -14,6 +14,7 @@ import { featureLayout } from '../data/schema.ts'
 import { featureAllowed } from '../jobs/dataset-policy.ts'
 import type { EffectivePolicy } from '../jobs/dataset-policy.ts'
 import { epsilonEvent } from './charge.ts'
+import { checkDatasetAccess } from '../jobs/job-access.ts'
 
 /**
  * The decision.
@@ -50,13 +51,8 @@ export function checkVerticalJob(input: VerticalCheckInput): VerticalCheck {
   const { summary: s, policy: p, schema } = input
   const ds = s.dataset
   const c = input.coordinator
-  if (p.coordinators !== undefined && !p.coordinators.some((x) => x === c.peerId || x === c.org))
-    return no(DECLINE.coordinator, `dataset ${ds} may not be used by coordinator ${c.org ?? c.peerId}`)
-  if (!p.federations.includes(input.federation))
-    return no(
-      DECLINE.federation,
-      `dataset ${ds} may not be used by federation ${input.federation} (the node's policy allows: ${p.federations.join(', ') || 'none'})`
-    )
+  const access = checkDatasetAccess({ dataset: ds, policy: p, federation: input.federation, coordinator: c })
+  if (access !== undefined) return no(access.code, access.reason)
   if (schema === undefined) return no(DECLINE.unknownDataset, `this node has no dataset named ${ds}`)
   if (s.parties.length < p.minParticipants)
     return no(

@@ -27,16 +27,13 @@ import { registerHeAggParticipant } from '../../node/runners/he-agg-participant.
 import { registerSecaggParticipant } from '../../node/runners/secagg-participant.ts'
 import { registerTrainParticipant } from '../../node/runners/train-participant.ts'
 import type { AuditLog } from '../../platform/audit/audit-log.ts'
-import { createHost } from '../../platform/net/libp2p-host.ts'
-import type { CohortLibp2p } from '../../platform/net/libp2p-host.ts'
-import { createLibp2pTransport } from '../../platform/net/libp2p-transport.ts'
 import type { NodeStore } from '../../platform/storage/db.ts'
-import type { PeerRef, Transport } from '../../protocols/transport.ts'
-import { createLoopbackNetwork } from '../loopback-transport.ts'
+import type { Transport } from '../../protocols/transport.ts'
 import type { LoopbackHooks, LoopbackNetwork } from '../loopback-transport.ts'
 import { memoryAudit } from '../secagg-federation.ts'
 import type { SimIdentity } from '../secagg-federation.ts'
 import { seedBytes32, simRandom } from '../rng.ts'
+import { simTransports } from './sim-transports.ts'
 
 /**
  * Federation id of every simulation (the nodes' policies admit it).
@@ -177,22 +174,11 @@ export async function createSimFederation(o: SimFederationOptions): Promise<SimF
     ]
   }
   const byPeer = new Map(manifest.members.map((m) => [m.peerId, m.org]))
-  const net = o.transport === 'libp2p' ? undefined : createLoopbackNetwork(o.hooks ?? {})
-  const hosts: CohortLibp2p[] = []
+  const { net, hosts, transportOf, stopHosts } = simTransports(o.transport ?? 'loopback', byPeer, o.hooks)
   const closers: Array<() => Promise<void> | void> = []
-  const transportOf = async (id: SimIdentity): Promise<Transport> => {
-    if (net !== undefined) return net.transport(id.peerId as PeerRef)
-    const host = await createHost({
-      privateKey: id.privateKey,
-      isMember: (p) => byPeer.has(p),
-      onRefused: () => {}
-    })
-    hosts.push(host)
-    return createLibp2pTransport(host)
-  }
   const close = async () => {
     for (const c of closers.reverse()) await c()
-    for (const h of hosts) await h.stop()
+    await stopHosts()
   }
   try {
     const nodes: SimNode[] = []

@@ -23,16 +23,13 @@ import type { Ledger } from '../../node/ledger/ledger.ts'
 import { registerVerticalParticipant } from '../../node/runners/vertical-participant.ts'
 import type { VerticalParticipantHandle } from '../../node/runners/vertical-participant.ts'
 import type { AuditLog } from '../../platform/audit/audit-log.ts'
-import { createHost } from '../../platform/net/libp2p-host.ts'
-import type { CohortLibp2p } from '../../platform/net/libp2p-host.ts'
-import { createLibp2pTransport } from '../../platform/net/libp2p-transport.ts'
 import type { NodeStore } from '../../platform/storage/db.ts'
 import type { Transport } from '../../protocols/transport.ts'
 import { seededIdentity, SIM_FEDERATION } from '../harness/sim-federation.ts'
-import { createLoopbackNetwork } from '../loopback-transport.ts'
 import type { LoopbackHooks, LoopbackNetwork } from '../loopback-transport.ts'
 import { memoryAudit } from '../secagg-federation.ts'
 import type { SimIdentity } from '../secagg-federation.ts'
+import { simTransports } from '../harness/sim-transports.ts'
 
 /**
  * One node.
@@ -125,24 +122,13 @@ export async function createVerticalFederation(o: VerticalFederationOptions): Pr
     ]
   }
   const byPeer = new Map(manifest.members.map((m) => [m.peerId, m.org]))
-  const net = o.transport === 'libp2p' ? undefined : createLoopbackNetwork(o.hooks ?? {})
-  const hosts: CohortLibp2p[] = []
+  const { net, hosts, transportOf, stopHosts } = simTransports(o.transport ?? 'loopback', byPeer, o.hooks)
   const closers: Array<() => Promise<unknown> | unknown> = []
   const pool = createPsiPool({ size: 2 })
   closers.push(() => pool.close())
-  const transportOf = async (id: SimIdentity): Promise<Transport> => {
-    if (net !== undefined) return net.transport(id.peerId)
-    const host = await createHost({
-      privateKey: id.privateKey,
-      isMember: (p) => byPeer.has(p),
-      onRefused: () => {}
-    })
-    hosts.push(host)
-    return createLibp2pTransport(host)
-  }
   const close = async () => {
     for (const c of closers.reverse()) await c()
-    for (const h of hosts) await h.stop()
+    await stopHosts()
   }
   try {
     const nodes: VerticalNode[] = []
