@@ -1,6 +1,6 @@
 /**
  * The protocol participants a running node serves to its coordinator: training
- * (`/cohort/train/1.0.0`, node/runners/train-participant.ts) and SecAgg+ (`/cohort/secagg/1.0.0`).
+ * (`/cohort/train/1.0.0`, node/runners/train-participant.ts) and SecAgg+ (`/cohort/secagg/2.0.0`).
  * The training participant leaves each round's quantised summand in a shared input stash; the
  * SecAgg participant takes it from there as its masked input (node/jobs/input-stash.ts).
  */

@@ -7,7 +7,7 @@
 export const PROTOCOL_PREFIX = '/cohort'
 
 export const PROTOCOLS = {
-  secagg: '/cohort/secagg/1.0.0',
+  secagg: '/cohort/secagg/2.0.0',
   train: '/cohort/train/1.0.0',
   eval: '/cohort/eval/1.0.0',
   heAgg: '/cohort/he-agg/1.0.0',

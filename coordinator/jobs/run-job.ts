@@ -1,6 +1,6 @@
 /**
  * The job runner (`RunJob`, coordinator/jobs/types.ts): drives a training job over the
- * `/cohort/train/1.0.0` and `/cohort/secagg/1.0.0` protocols until it completes, fails or is
+ * `/cohort/train/1.0.0` and `/cohort/secagg/2.0.0` protocols until it completes, fails or is
  * aborted.
  *
  *   offer → (≥ minParticipants accepted) → federated feature statistics → rounds:

@@ -1,5 +1,5 @@
 /**
- * The node side of `/cohort/secagg/1.0.0`: registers a handler on a Transport that runs one
+ * The node side of `/cohort/secagg/2.0.0`: registers a handler on a Transport that runs one
  * participant machine per (jobId, round), does the I/O the machine may not do (audit log, identity
  * signatures, the input provider) and persists nothing: all round state, secret or not, lives in
  * memory and is zeroed when the round ends, aborts or expires.
@@ -34,6 +34,8 @@ import { decodeSecaggRequest, encodeSecagg } from '../../protocols/secagg/messag
 import type { SecaggRequest } from '../../protocols/secagg/messages.ts'
 import { auditHashBytes } from '../../protocols/secagg/params.ts'
 import { checkRoundPolicy } from '../../protocols/secagg/round-policy.ts'
+import { createPairAuthSession, wipePairAuthSession } from '../../protocols/secagg/pair-auth.ts'
+import type { PairAuthSession } from '../../protocols/secagg/pair-auth.ts'
 import { secaggParticipantMachine, withSignature } from '../../protocols/secagg/participant.ts'
 import type {
   ParticipantInput,
@@ -66,6 +68,12 @@ export interface SecaggParticipantInit {
   stateTtlMs?: number
   /** Rounds that may run at once. @default 8 */
   maxConcurrentRounds?: number
+  /**
+   * Lifetime of the runner's pair-auth key (protocols/secagg/pair-auth.ts): the key that lets
+   * neighbours authenticate each other's bundles and consistency signatures by MAC instead of an
+   * Ed25519 verification. A new key costs each neighbour one signature check. @default 3600000
+   */
+  authKeyTtlMs?: number
   /** Step timings, for benches and simulations (never logged). */
   onStats?: (phase: string, stats: ParticipantStats) => void
 }
@@ -107,6 +115,14 @@ export async function registerSecaggParticipant(
   const self = deps.identity.peerId
   const rounds = new Map<string, Round>()
   const seen = new Set<string>()
+  const authTtlMs = init.authKeyTtlMs ?? 3_600_000
+  let auth = { session: createPairAuthSession(self), born: Date.now() }
+
+  // A rotated session is dropped, not wiped: rounds already running still hold it.
+  function authSession(): PairAuthSession {
+    if (Date.now() - auth.born >= authTtlMs) auth = { session: createPairAuthSession(self), born: Date.now() }
+    return auth.session
+  }
 
   // Errors already written as `secagg-refused`, so the outer handler does not log them twice.
   const logged = new WeakSet<object>()
@@ -193,7 +209,7 @@ export async function registerSecaggParticipant(
       if (floor !== undefined) checkRoundPolicy(req, floor)
       if (seen.size >= MAX_REMEMBERED_ROUNDS) seen.delete(seen.values().next().value!)
       seen.add(key)
-      const state = secaggParticipantMachine.init({ self, members: nodeMembers() })
+      const state = secaggParticipantMachine.init({ self, members: nodeMembers(), auth: authSession() })
       r = { state, coordinator: from, timer: undefined, queue: Promise.resolve() }
       rounds.set(key, r)
     } else if (r === undefined) {
@@ -276,6 +292,7 @@ export async function registerSecaggParticipant(
     async close() {
       await transport.unhandle(PROTOCOLS.secagg)
       for (const [key, r] of [...rounds]) await abortRound(key, r, 'the node is stopping', self)
+      wipePairAuthSession(auth.session)
     }
   }
 }

@@ -70,10 +70,11 @@ export function unmaskRequests(state: AggregatorState): Map<PeerRef, SecaggReque
       mine.filter((p) => dropped.has(p))
     )
     state.unmaskLists.set(z, { survivors: new Set(survivors), dropped: new Set(lost) })
-    const signatures = enoughSignatures(state, signers, [...survivors, ...lost]).map((peer) => ({
-      peer,
-      sig: state.signatures.get(peer)!
-    }))
+    const signatures = enoughSignatures(state, signers, [...survivors, ...lost]).map((peer) => {
+      const sig = state.signatures.get(peer)!
+      const mac = state.consistencyMacs.get(peer)?.get(z)
+      return mac === undefined ? { peer, sig } : { peer, sig, mac }
+    })
     out.set(z, {
       v: 1,
       jobId: ctx.jobId,
@@ -91,7 +92,8 @@ export function unmaskRequests(state: AggregatorState): Map<PeerRef, SecaggReque
  * The consistency signatures one unmask request carries: in index order, a signer is taken while
  * some named peer it holds shares of still has fewer than t signers among its holders. The
  * participant needs t per named peer (participant-unmask.ts rule 5), and each one it is sent costs
- * it an Ed25519 verification; on the complete graph this is the first t signers instead of all.
+ * it an Ed25519 verification (or a pair-MAC check); on the complete graph this is the first t
+ * signers instead of all.
  * Every named peer has >= t live holders among the signers (checked above), so t are always found.
  */
 function enoughSignatures(state: AggregatorState, signers: readonly PeerRef[], named: readonly PeerRef[]) {

@@ -69,6 +69,8 @@ export interface AggregatorState {
   readonly u3: Set<PeerRef>
   signed: readonly PeerRef[]
   readonly signatures: Map<PeerRef, Uint8Array>
+  /** Each signer's pair MACs over the survivor set, by addressee (pair-auth.ts). */
+  readonly consistencyMacs: Map<PeerRef, ReadonlyMap<PeerRef, Uint8Array>>
   readonly unmaskLists: Map<PeerRef, { survivors: ReadonlySet<PeerRef>; dropped: ReadonlySet<PeerRef> }>
   readonly selfShares: Map<PeerRef, Share[]>
   readonly keyShares: Map<PeerRef, Share[]>

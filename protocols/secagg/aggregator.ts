@@ -33,7 +33,7 @@ import {
 } from './errors.ts'
 import { zeroVector } from './masking.ts'
 import { bytesToVector } from './messages.ts'
-import type { SecaggReply, SecaggRequest } from './messages.ts'
+import type { KeyBundle, RelayedBundle, SecaggReply, SecaggRequest } from './messages.ts'
 import { byIndex, neighboursOf, roundContext, xOf } from './params.ts'
 import { AGGREGATOR_TRANSITIONS } from './phases.ts'
 import type { SecaggPhase } from './phases.ts'
@@ -93,13 +93,13 @@ function acceptBundle(
   const { ctx } = state
   const b = reply.bundle
   if (b.peer !== from) throw new SecaggBundleError(`${from} sent a bundle naming ${b.peer}`, from)
-  if (!verifyPeerSignature(from, bundlePayload(ctx.jobId, ctx.round, from, b.cPk, b.sPk), b.sig)) {
+  if (!verifyPeerSignature(from, bundlePayload(ctx.jobId, ctx.round, from, b.cPk, b.sPk, b.aPk), b.sig)) {
     throw new SecaggBundleError(
       `the key bundle of ${from} is not signed by its identity key for this round`,
       from
     )
   }
-  for (const pk of [b.cPk, b.sPk]) {
+  for (const pk of [b.cPk, b.sPk, b.aPk]) {
     if (isSmallOrderX25519(pk)) throw new SecaggBundleError(`${from} advertised an unusable public key`, from)
   }
   const keys = [hex(b.cPk), hex(b.sPk)]
@@ -120,6 +120,13 @@ function acceptBundle(
   }
   for (const key of keys) state.keyOwner.set(key, from)
   state.bundles.set(from, b)
+}
+
+/** A bundle as `to` receives it: without the MACs addressed to others, with the one for `to`. */
+function relayBundle(b: KeyBundle, to: PeerRef): RelayedBundle {
+  const { macs, ...rest } = b
+  const mac = macs?.find((m) => m.to === to)?.mac
+  return mac === undefined ? rest : { ...rest, mac }
 }
 
 function acceptShares(
@@ -223,6 +230,7 @@ function collect(
           throw new SecaggReplyError(`the consistency signature of ${from} does not verify`)
         }
         state.signatures.set(from, reply.sig)
+        state.consistencyMacs.set(from, new Map((reply.macs ?? []).map((m) => [m.to, m.mac])))
         break
       case 'unmask':
         acceptUnmask(state, from, reply)
@@ -265,7 +273,10 @@ function advance(state: AggregatorState, to: SecaggPhase | 'done'): AggregatorRe
         const nb = neighboursOf(ctx, u).filter((v) => state.bundles.has(v))
         if (nb.length + 1 < t) continue
         state.bundlesSent.set(u, new Set(nb))
-        const bundles = [state.bundles.get(u)!, ...nb.map((v) => state.bundles.get(v)!)]
+        const bundles = [
+          relayBundle(state.bundles.get(u)!, u),
+          ...nb.map((v) => relayBundle(state.bundles.get(v)!, u))
+        ]
         out.set(u, { ...head(state), phase: 'share-keys', bundles })
       }
       if (out.size < t) return below(state, 'parties with enough neighbours to share keys', out.size)
@@ -352,6 +363,7 @@ export const secaggAggregatorMachine: Machine<AggregatorState, AggregatorInput, 
         u3: new Set(),
         signed: [],
         signatures: new Map(),
+        consistencyMacs: new Map(),
         unmaskLists: new Map(),
         selfShares: new Map(),
         keyShares: new Map(),

@@ -1,5 +1,5 @@
 /**
- * Wire messages of `/cohort/secagg/1.0.0`: zod schemas and a msgpackr codec with size caps.
+ * Wire messages of `/cohort/secagg/2.0.0`: zod schemas and a msgpackr codec with size caps.
  *
  * Every request is coordinator -> participant, every reply participant -> coordinator (star
  * topology, Flower-style relay). Messages are discriminated unions on `phase`; objects are strict
@@ -25,6 +25,7 @@ import { MAX_VECTOR_BYTES } from '../ids.ts'
 import { SecaggVectorLengthError } from './errors.ts'
 import { MAX_SECAGG_PARTIES } from './neighbours.ts'
 import type { SecaggPhase } from './phases.ts'
+import { PAIR_MAC_BYTES } from './pair-auth.ts'
 import { SEALED_SHARE_BYTES } from './shares.ts'
 
 /** Cap on a request or a control reply (everything but the masked vector). */
@@ -48,13 +49,23 @@ const head = {
     .max(2 ** 31 - 1)
 }
 
-export const KeyBundleSchema = z.strictObject({
+const bundleFields = {
   peer: Peer,
   cPk: bytes(X25519_KEY_BYTES),
   sPk: bytes(X25519_KEY_BYTES),
+  /** The runner's auth key (pair-auth.ts), covered by `sig`. */
+  aPk: bytes(X25519_KEY_BYTES),
   sig: bytes(ED25519_SIGNATURE_BYTES)
-})
+}
+const Mac = bytes(PAIR_MAC_BYTES)
+/** Pair MACs of one message, one per addressee (pair-auth.ts); not covered by any signature. */
+const Macs = z.array(z.strictObject({ to: Peer, mac: Mac })).max(MAX_SECAGG_PARTIES)
+/** A bundle as its owner advertises it: with its MACs for the peers it has pair keys with. */
+export const KeyBundleSchema = z.strictObject({ ...bundleFields, macs: Macs.optional() })
 export type KeyBundle = z.infer<typeof KeyBundleSchema>
+/** A bundle as the coordinator relays it to one participant: only the MAC addressed to it. */
+export const RelayedBundleSchema = z.strictObject({ ...bundleFields, mac: Mac.optional() })
+export type RelayedBundle = z.infer<typeof RelayedBundleSchema>
 
 const ShareSchema = z.strictObject({
   owner: Peer,
@@ -80,7 +91,7 @@ export const AdvertiseKeysRequest = z.strictObject({
 export const ShareKeysRequest = z.strictObject({
   ...head,
   phase: z.literal('share-keys'),
-  bundles: z.array(KeyBundleSchema).max(MAX_SECAGG_PARTIES)
+  bundles: z.array(RelayedBundleSchema).max(MAX_SECAGG_PARTIES)
 })
 export const MaskedInputRequest = z.strictObject({
   ...head,
@@ -98,7 +109,7 @@ export const UnmaskRequest = z.strictObject({
   survivors: Peers,
   dropped: Peers,
   signatures: z
-    .array(z.strictObject({ peer: Peer, sig: bytes(ED25519_SIGNATURE_BYTES) }))
+    .array(z.strictObject({ peer: Peer, sig: bytes(ED25519_SIGNATURE_BYTES), mac: Mac.optional() }))
     .max(MAX_SECAGG_PARTIES)
 })
 export const AbortRequest = z.strictObject({
@@ -141,7 +152,8 @@ export const MaskedInputReply = z.strictObject({
 export const ConsistencyCheckReply = z.strictObject({
   ...head,
   phase: z.literal('consistency-check'),
-  sig: bytes(ED25519_SIGNATURE_BYTES)
+  sig: bytes(ED25519_SIGNATURE_BYTES),
+  macs: Macs.optional()
 })
 export const UnmaskReply = z.strictObject({
   ...head,

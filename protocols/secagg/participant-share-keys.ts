@@ -1,7 +1,8 @@
 /**
  * The share-keys step of the participant (Bonawitz et al. 2017, Round 1 "ShareKeys"): check the
  * neighbours' key bundles (each a neighbour's, signed by that member's identity key over
- * (jobId, round, peer, c_pk, s_pk), every public key in the round distinct, my own bundle back
+ * (jobId, round, peer, c_pk, s_pk, a_pk), or carrying a valid pair MAC from that member (pair-auth.ts),
+ * every public key in the round distinct, my own bundle back
  * unaltered, at least t - 1 neighbours), derive a pairwise AEAD key with each, split b and s_sk
  * into Shamir shares and seal one pair for each neighbour.
  */
@@ -15,6 +16,7 @@ import { wipe } from './masking.ts'
 import type { ShareKeysRequest } from './messages.ts'
 import { areNeighbours, auditHash, holdersOf, xOf } from './params.ts'
 import type { ParticipantResult, ParticipantState } from './participant-state.ts'
+import { checkPairMac, learnPeer } from './pair-auth.ts'
 import { bundlePayload, verifyPeerSignature } from './signatures.ts'
 import { sealSharePair } from './shares.ts'
 import type { SharePair } from './shares.ts'
@@ -36,12 +38,18 @@ export function shareKeysStep(state: ParticipantState, req: ShareKeysRequest): P
   const seenPeers = new Set<PeerRef>()
   const seenKeys = new Set<string>([hex(keys.cPk), hex(keys.sPk)])
   const accepted = new Map<PeerRef, { cPk: Uint8Array; sPk: Uint8Array }>()
+  let macChecks = 0
+  let signatureChecks = 0
   for (const bundle of req.bundles) {
     const peer = bundle.peer
     if (seenPeers.has(peer)) throw new SecaggBundleError(`two bundles for ${peer}`, peer)
     seenPeers.add(peer)
     if (peer === state.self) {
-      if (!equalBytes(bundle.cPk, keys.cPk) || !equalBytes(bundle.sPk, keys.sPk)) {
+      if (
+        !equalBytes(bundle.cPk, keys.cPk) ||
+        !equalBytes(bundle.sPk, keys.sPk) ||
+        !equalBytes(bundle.aPk, state.auth.aPk)
+      ) {
         throw new SecaggBundleError('my own key bundle came back altered', peer)
       }
       continue
@@ -49,8 +57,14 @@ export function shareKeysStep(state: ParticipantState, req: ShareKeysRequest): P
     if (!areNeighbours(ctx, state.self, peer)) {
       throw new SecaggBundleError(`${peer} is not my neighbour in this round's graph`, peer)
     }
-    const payload = bundlePayload(ctx.jobId, ctx.round, peer, bundle.cPk, bundle.sPk)
-    if (!verifyPeerSignature(peer, payload, bundle.sig)) {
+    const payload = bundlePayload(ctx.jobId, ctx.round, peer, bundle.cPk, bundle.sPk, bundle.aPk)
+    // The pair MAC is a fast path to the same verdict as the signature (pair-auth.ts).
+    if (checkPairMac(state.auth, peer, payload, bundle.mac, bundle.aPk)) {
+      macChecks++
+    } else if (verifyPeerSignature(peer, payload, bundle.sig)) {
+      signatureChecks++
+      learnPeer(state.auth, peer, bundle.aPk)
+    } else {
       throw new SecaggBundleError(
         `the key bundle of ${peer} is not signed by that member's identity key for job ${ctx.jobId} round ${ctx.round}`,
         peer
@@ -120,7 +134,14 @@ export function shareKeysStep(state: ParticipantState, req: ShareKeysRequest): P
           }
         }
       ],
-      stats: { totalMs: performance.now() - t0, verifyMs, keyAgreementMs: t2 - t1, shamirMs: t3 - t2 }
+      stats: {
+        totalMs: performance.now() - t0,
+        verifyMs,
+        keyAgreementMs: t2 - t1,
+        shamirMs: t3 - t2,
+        macChecks,
+        signatureChecks
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { RingVector } from '../../crypto/ring.ts'
 import type { PeerRef } from '../transport.ts'
+import type { PairAuthSession } from './pair-auth.ts'
 import { wipe } from './masking.ts'
 import type {
   AbortRequest,
@@ -25,6 +26,11 @@ export interface ParticipantInit {
   self: PeerRef
   /** Peer ids allowed to take part (the federation's members with role `node`). */
   members: ReadonlySet<PeerRef>
+  /**
+   * The runner's pair-auth session (pair-auth.ts), shared by its rounds. @default a fresh session
+   * for this round alone (every peer is then checked by signature)
+   */
+  auth?: PairAuthSession
 }
 
 /** This round's secret key material; every array is zeroed when no longer needed. */
@@ -41,6 +47,7 @@ export interface ParticipantState {
   readonly phase: ParticipantPhase
   readonly self: PeerRef
   readonly members: ReadonlySet<PeerRef>
+  readonly auth: PairAuthSession
   readonly ctx: RoundContext | undefined
   readonly keys: RoundKeys | undefined
   /** Neighbour bundles accepted in share-keys. */
@@ -81,6 +88,9 @@ export interface ParticipantStats {
   prgMs?: number
   shamirMs?: number
   verifyMs?: number
+  /** Messages of peers authenticated by their pair MAC / by their identity signature. */
+  macChecks?: number
+  signatureChecks?: number
 }
 
 /** What a step produces. */

@@ -12,7 +12,8 @@
  * 3. inconsistent: survivors ⊆ S and dropped ∩ S = ∅, where S is the survivor set I signed in the
  *    consistency check;
  * 4. below-threshold: |survivors| >= t;
- * 5. signatures: every signature is a valid identity signature of a member of S over S, and for
+ * 5. signatures: every signature is a valid identity signature (or carries a valid pair MAC addressed
+ *    to me, pair-auth.ts: the same verdict, cheaper) of a member of S over S, and for
  *    every named peer w at least t of w's holders (neighbourhood ∪ {w}) signed S. Honest parties
  *    sign one S per round and 2t > |holders(w)|, so no other set S' that treats w differently can
  *    also carry t signatures from w's neighbourhood: all honest holders of w agree on whether w
@@ -29,6 +30,7 @@ import { wipeParticipant } from './participant-state.ts'
 import type { ParticipantResult, ParticipantState } from './participant-state.ts'
 import { assertTransition } from '../machine.ts'
 import { PARTICIPANT_TRANSITIONS } from './phases.ts'
+import { checkPairMac } from './pair-auth.ts'
 import { consistencyPayload, verifyPeerSignature } from './signatures.ts'
 
 function distinct(list: readonly PeerRef[], what: string): Set<PeerRef> {
@@ -106,16 +108,25 @@ export function unmaskStep(state: ParticipantState, req: UnmaskRequest): Partici
   for (const hs of holdersByPeer.values()) for (const h of hs) relevant.add(h)
   const payload = consistencyPayload(ctx.jobId, ctx.round, signed)
   const signers = new Set<PeerRef>()
-  for (const { peer, sig } of req.signatures) {
+  let macChecks = 0
+  let signatureChecks = 0
+  for (const { peer, sig, mac } of req.signatures) {
     if (signers.has(peer))
       throw new SecaggUnmaskRefusedError('signatures', `two consistency signatures by ${peer}`)
     if (!signedSet.has(peer)) {
       throw new SecaggUnmaskRefusedError('signatures', `consistency signer ${peer} is not a survivor`)
     }
     if (!relevant.has(peer)) continue
-    if (!verifyPeerSignature(peer, payload, sig)) {
-      throw new SecaggUnmaskRefusedError('signatures', `the consistency signature of ${peer} does not verify`)
-    }
+    // My own signature needs no check: `signed` is the set this state recorded when I signed it.
+    if (peer !== state.self && !checkPairMac(state.auth, peer, payload, mac)) {
+      if (!verifyPeerSignature(peer, payload, sig)) {
+        throw new SecaggUnmaskRefusedError(
+          'signatures',
+          `the consistency signature of ${peer} does not verify`
+        )
+      }
+      signatureChecks++
+    } else if (peer !== state.self) macChecks++
     signers.add(peer)
   }
   for (const [p, hs] of holdersByPeer) {
@@ -163,7 +174,7 @@ export function unmaskStep(state: ParticipantState, req: UnmaskRequest): Partici
         { kind: 'secagg-unmask', body },
         { kind: 'secagg-done', body: { jobId: ctx.jobId, round: ctx.round, secretsWiped: true } }
       ],
-      stats: { totalMs: performance.now() - t0, verifyMs }
+      stats: { totalMs: performance.now() - t0, verifyMs, macChecks, signatureChecks }
     }
   }
 }

@@ -43,7 +43,7 @@ import type {
   ConsistencyCheckRequest,
   MaskedInputRequest
 } from './messages.ts'
-import { auditHash, auditHashBytes, byIndex, indexOf, roundContext, xOf } from './params.ts'
+import { auditHash, auditHashBytes, byIndex, indexOf, neighboursOf, roundContext, xOf } from './params.ts'
 import type { RoundContext } from './params.ts'
 import { EMPTY_SIG, wipeParticipant } from './participant-state.ts'
 import type {
@@ -56,6 +56,7 @@ import type {
 } from './participant-state.ts'
 import { agreeWithPeer, shareKeysStep } from './participant-share-keys.ts'
 import { unmaskStep } from './participant-unmask.ts'
+import { createPairAuthSession, pairMacs } from './pair-auth.ts'
 import { PARTICIPANT_TRANSITIONS } from './phases.ts'
 import { bundlePayload, consistencyPayload } from './signatures.ts'
 import { openSharePair } from './shares.ts'
@@ -92,15 +93,18 @@ function advertise(state: ParticipantState, req: AdvertiseKeysRequest): Result {
     sPk: s.publicKey,
     b: crypto.getRandomValues(new Uint8Array(32))
   }
+  const aPk = state.auth.aPk
+  const payload = bundlePayload(ctx.jobId, ctx.round, state.self, keys.cPk, keys.sPk, aPk)
+  const macs = pairMacs(state.auth, neighboursOf(ctx, state.self), payload)
   return {
     state: { ...state, phase: 'advertise-keys', ctx, keys },
     output: {
       reply: {
         ...head(ctx),
         phase: 'advertise-keys',
-        bundle: { peer: state.self, cPk: keys.cPk, sPk: keys.sPk, sig: EMPTY_SIG }
+        bundle: { peer: state.self, cPk: keys.cPk, sPk: keys.sPk, aPk, sig: EMPTY_SIG, macs }
       },
-      toSign: bundlePayload(ctx.jobId, ctx.round, state.self, keys.cPk, keys.sPk),
+      toSign: payload,
       audit: [
         {
           kind: 'secagg-advertise-keys',
@@ -224,11 +228,17 @@ function consistencyCheck(state: ParticipantState, req: ConsistencyCheckRequest)
     )
   }
   const survivors = byIndex(ctx, set)
+  const payload = consistencyPayload(ctx.jobId, ctx.round, survivors)
   return {
     state: { ...state, phase: 'consistency-check', signedSurvivors: survivors },
     output: {
-      reply: { ...head(ctx), phase: 'consistency-check', sig: EMPTY_SIG },
-      toSign: consistencyPayload(ctx.jobId, ctx.round, survivors),
+      reply: {
+        ...head(ctx),
+        phase: 'consistency-check',
+        sig: EMPTY_SIG,
+        macs: pairMacs(state.auth, survivors, payload)
+      },
+      toSign: payload,
       audit: [
         {
           kind: 'secagg-consistency-check',
@@ -294,6 +304,7 @@ export const secaggParticipantMachine: Machine<ParticipantState, ParticipantInpu
         phase: 'init',
         self: p.self,
         members: p.members,
+        auth: p.auth ?? createPairAuthSession(p.self),
         ctx: undefined,
         keys: undefined,
         peers: new Map(),

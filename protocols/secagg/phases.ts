@@ -74,8 +74,8 @@ export function nextPhase(phase: SecaggPhase): SecaggPhase | 'done' {
   return i === SECAGG_PHASES.length - 1 ? 'done' : SECAGG_PHASES[i + 1]!
 }
 
-/** Signed key bundle: (jobId, round, peerId, c_pk, s_pk). */
-export const BUNDLE_LABEL: DomainLabel = 'cohort/secagg/key-bundle/v1'
+/** Signed key bundle: (jobId, round, peerId, c_pk, s_pk, a_pk). */
+export const BUNDLE_LABEL: DomainLabel = 'cohort/secagg/key-bundle/v2'
 /** Signed survivor set of the consistency check: (jobId, round, survivors). */
 export const CONSISTENCY_LABEL: DomainLabel = 'cohort/secagg/consistency/v1'
 /** Pairwise mask seed from an X25519 shared secret. */

@@ -1,9 +1,10 @@
 /**
  * What SecAgg participants sign with their libp2p identity key, and a synchronous verifier.
  *
- * - Key bundle: encodeCanonical(BUNDLE_LABEL, [jobId, round, peerId, c_pk, s_pk]). Binding the peer
- *   id and the round means a relay can neither swap keys (the signature is checked against the
+ * - Key bundle: encodeCanonical(BUNDLE_LABEL, [jobId, round, peerId, c_pk, s_pk, a_pk]). Binding the
+ *   peer id and the round means a relay can neither swap keys (the signature is checked against the
  *   pinned member's peer id, which embeds its Ed25519 key) nor replay a bundle from another round.
+ *   a_pk is the runner's auth key (pair-auth.ts), authenticated by the same signature.
  * - Consistency check: encodeCanonical(CONSISTENCY_LABEL, [jobId, round, survivors in index order]).
  *
  * Verification runs inside the pure `step` of the participant machine, so it must be synchronous:
@@ -17,19 +18,21 @@ import { BUNDLE_LABEL, CONSISTENCY_LABEL } from './phases.ts'
 export { verifyPeerSignature } from '../../crypto/sign-identity.ts'
 
 /**
- * The bytes a participant signs to advertise its two X25519 public keys for one round.
+ * The bytes a participant signs to advertise its two X25519 public keys for one round (and its
+ * runner's auth key).
  *
  * @example
- * const payload = bundlePayload('job-1', 3, self, cPk, sPk)
+ * const payload = bundlePayload('job-1', 3, self, cPk, sPk, aPk)
  */
 export function bundlePayload(
   jobId: string,
   round: number,
   peer: PeerRef,
   cPk: Uint8Array,
-  sPk: Uint8Array
+  sPk: Uint8Array,
+  aPk: Uint8Array
 ): Uint8Array {
-  return encodeCanonical(BUNDLE_LABEL, [jobId, round, peer, cPk, sPk])
+  return encodeCanonical(BUNDLE_LABEL, [jobId, round, peer, cPk, sPk, aPk])
 }
 
 /**

@@ -89,9 +89,10 @@ describe('aggregator', () => {
     const lowOrder = new Uint8Array(32)
     lowOrder[0] = 1
     const sPk = new Uint8Array(32).fill(9)
-    const sig = await signer(peer).sign(bundlePayload('job-test', 1, peer, lowOrder, sPk))
+    const aPk = new Uint8Array(32).fill(7)
+    const sig = await signer(peer).sign(bundlePayload('job-test', 1, peer, lowOrder, sPk, aPk))
     const out = await replyWith(f, peer, (r) =>
-      r.phase === 'advertise-keys' ? { ...r, bundle: { peer, cPk: lowOrder, sPk, sig } } : r
+      r.phase === 'advertise-keys' ? { ...r, bundle: { peer, cPk: lowOrder, sPk, aPk, sig } } : r
     )
     expect(out.kind === 'rejected' && out.rejection.code).toBe('COHORT_SECAGG_BAD_BUNDLE')
   })
@@ -108,7 +109,7 @@ describe('aggregator', () => {
     )
     if (r.output.reply.phase !== 'advertise-keys') throw new Error('fixture')
     const b = r.output.reply.bundle
-    const sig = await signer(copier).sign(bundlePayload('job-test', 1, copier, b.cPk, key))
+    const sig = await signer(copier).sign(bundlePayload('job-test', 1, copier, b.cPk, key, b.aPk))
     const dup = secaggAggregatorMachine.step(g.agg, {
       kind: 'reply',
       phase: 'advertise-keys',

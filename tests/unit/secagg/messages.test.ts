@@ -38,7 +38,15 @@ describe('secagg codec', () => {
     {
       ...head,
       phase: 'share-keys',
-      bundles: [{ peer, cPk: new Uint8Array(32), sPk: new Uint8Array(32).fill(1), sig: new Uint8Array(64) }]
+      bundles: [
+        {
+          peer,
+          cPk: new Uint8Array(32),
+          sPk: new Uint8Array(32).fill(1),
+          aPk: new Uint8Array(32).fill(2),
+          sig: new Uint8Array(64)
+        }
+      ]
     },
     { ...head, phase: 'masked-input', shares: [{ src: peer, sealed: new Uint8Array(SEALED_SHARE_BYTES) }] },
     { ...head, phase: 'consistency-check', survivors: [peer] },

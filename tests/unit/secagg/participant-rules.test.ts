@@ -131,7 +131,9 @@ describe('share-keys: key bundles', () => {
     const farKey = parties.find((p) => p.peerId === far)!.privateKey
     const bundles = await Promise.all(
       req.bundles.map(async (b) =>
-        b.peer === nb ? { ...b, sig: await farKey.sign(bundlePayload('job-test', 1, nb, b.cPk, b.sPk)) } : b
+        b.peer === nb
+          ? { ...b, sig: await farKey.sign(bundlePayload('job-test', 1, nb, b.cPk, b.sPk, b.aPk)) }
+          : b
       )
     )
     expect(
@@ -184,7 +186,7 @@ describe('share-keys: key bundles', () => {
     const copied = {
       ...b!,
       sPk: a!.sPk,
-      sig: await copier.sign(bundlePayload('job-test', 1, b!.peer, b!.cPk, a!.sPk))
+      sig: await copier.sign(bundlePayload('job-test', 1, b!.peer, b!.cPk, a!.sPk, b!.aPk))
     }
     const bundles = req.bundles.map((x) => (x.peer === b!.peer ? copied : x))
     expect(
@@ -339,6 +341,32 @@ describe('consistency-check', () => {
 })
 
 /** A sparse round where one neighbour of party 0 drops before sending its masked input. */
+/**
+ * The unmask request with one signer's entry (a neighbour's, which carries a pair MAC) tampered:
+ * its MAC, its signature, both, or its MAC removed and its signature forged.
+ */
+function tamperEntry(
+  req: UnmaskRequest,
+  self: string,
+  which: 'mac' | 'sig' | 'both' | 'sig-no-mac'
+): UnmaskRequest {
+  const other = req.signatures.find((s) => s.peer !== self && s.mac !== undefined)!.peer
+  const flip = (b: Uint8Array) => b.map((x, j) => (j === 0 ? x ^ 1 : x))
+  return {
+    ...req,
+    signatures: req.signatures.map((s) => {
+      if (s.peer !== other) return s
+      const { mac, ...rest } = s
+      if (which === 'sig-no-mac') return { ...rest, sig: flip(s.sig) }
+      return {
+        ...rest,
+        mac: which === 'sig' ? mac! : flip(mac!),
+        sig: which === 'mac' ? s.sig : flip(s.sig)
+      }
+    })
+  }
+}
+
 async function atUnmask(): Promise<{
   f: RoundFixture
   p0: string
@@ -439,20 +467,32 @@ describe('unmask: the rules a malicious coordinator would need to break', () => 
     expect(ruleOf(() => secaggParticipantMachine.step(state, { phase: 'unmask', request: none }))).toBe(
       'signatures'
     )
-    const forged = {
-      ...req,
-      signatures: req.signatures.map((s, i) =>
-        i === 0 ? { ...s, sig: s.sig.map((b, j) => (j === 0 ? b ^ 1 : b)) } : s
+    const forged = tamperEntry(req, state.self, 'both')
+    const forgedNoMac = tamperEntry(req, state.self, 'sig-no-mac')
+    for (const bad of [forged, forgedNoMac]) {
+      expect(ruleOf(() => secaggParticipantMachine.step(state, { phase: 'unmask', request: bad }))).toBe(
+        'signatures'
       )
     }
-    expect(ruleOf(() => secaggParticipantMachine.step(state, { phase: 'unmask', request: forged }))).toBe(
-      'signatures'
-    )
     const foreign = { ...req, signatures: [...req.signatures, { peer: lost, sig: req.signatures[0]!.sig }] }
     expect(ruleOf(() => secaggParticipantMachine.step(state, { phase: 'unmask', request: foreign }))).toBe(
       'signatures'
     )
     expect(f.ids.length).toBe(8)
+  })
+
+  it('counts a signer by its pair MAC or, failing that, its signature: one forged is harmless', async () => {
+    const checks: Record<string, number | undefined> = {}
+    for (const which of ['none', 'mac', 'sig'] as const) {
+      const { req, state } = await atUnmask()
+      const request = which === 'none' ? req : tamperEntry(req, state.self, which)
+      const { output } = secaggParticipantMachine.step(state, { phase: 'unmask', request })
+      expect(output.reply.phase).toBe('unmask')
+      checks[which] = output.stats.signatureChecks
+    }
+    // Signers that are not my neighbours (sparse graph) have no pair key with me: signatures.
+    expect(checks.mac).toBe(checks.none! + 1)
+    expect(checks.sig).toBe(checks.none)
   })
 
   it('refuses an equivocating coordinator: too few neighbours signed the set that calls a live peer dropped', async () => {

@@ -16,7 +16,7 @@ const ev = (
   from: string,
   to: string,
   direction: 'request' | 'response',
-  protocol = '/cohort/secagg/1.0.0'
+  protocol = '/cohort/secagg/2.0.0'
 ): LinkEvent => ({ from, to, protocol, direction }) as LinkEvent
 
 describe('loopback fault hooks', () => {
