@@ -180,6 +180,27 @@ describe('vertical LR sessions with faults (synthetic data, loopback)', () => {
     expect(result.label.test.n).toBe(80)
   }, 120_000)
 
+  it('a gradient request without Enc(c) (one feature party) is refused and the session aborts', async () => {
+    const data = synthetic(400, 1)
+    const err = await runLrSession(data, OPTIONS, {
+      hooks: {
+        tamper: (e, bytes) => {
+          if (e.direction !== 'request' || e.protocol !== PROTOCOLS.verticalLr) return bytes
+          const msg = unpack(bytes) as { phase: string; slope?: Uint8Array }
+          if (msg.phase !== 'gradient') return bytes
+          delete msg.slope
+          return pack(msg)
+        }
+      }
+    }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    // whichever party fails first, the refusal travels in the abort reason
+    expect(err).toMatchObject({ code: 'COHORT_VLR_ABORTED' })
+    expect(String((err as Error).message)).toMatch(/COHORT_VLR_BAD_INPUT.*gradient must carry Enc\(c\)/)
+  }, 60_000)
+
   it('a feature party that drops out fails the session cleanly at every party', async () => {
     const data = synthetic(400, 2)
     let gradients = 0

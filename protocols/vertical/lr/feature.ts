@@ -5,22 +5,14 @@
  */
 import { createRandomSource } from '../../../crypto/dp/random.ts'
 import { getHeContext } from '../../../crypto/he/context.ts'
-import type { HeContext } from '../../../crypto/he/context.ts'
 import { disposeAll } from '../../../crypto/he/dispose.ts'
-import { generateMatvecGaloisKeys, matvecBlocks, matvecGaloisSteps } from '../../../crypto/he/ckks-matvec.ts'
-import type { HeGaloisKeys, HeKeySet, HePublicKey, HeRelinKeys } from '../../../crypto/he/keys.ts'
-import { generateKeys, publicKeyFingerprint } from '../../../crypto/he/keys.ts'
-import {
-  loadGaloisKeys,
-  loadPublicKey,
-  loadRelinKeys,
-  saveGaloisKeys,
-  savePublicKey
-} from '../../../crypto/he/serialize.ts'
+import { matvecBlocks } from '../../../crypto/he/ckks-matvec.ts'
+import { publicKeyFingerprint } from '../../../crypto/he/keys.ts'
+import { loadGaloisKeys, loadPublicKey, loadRelinKeys, savePublicKey } from '../../../crypto/he/serialize.ts'
 import { isCohortError } from '../../../crypto/cohort-error.ts'
 import { PROTOCOLS } from '../../ids.ts'
 import type { VerticalPartyContext } from '../types.ts'
-import type { VerticalLrModel, Roles } from './common.ts'
+import type { VerticalLrModel } from './common.ts'
 import { checkSlice, rolesOf, VLR_HE_PRESET } from './common.ts'
 import {
   VerticalLrAbortedError,
@@ -30,12 +22,15 @@ import {
   VerticalLrSenderError,
   VerticalLrSessionError
 } from './errors.ts'
+import type { Session } from './feature-session.ts'
+import { need, openSession, padTo } from './feature-session.ts'
 import {
   buildResidual,
   decryptProduct,
   encryptToBytes,
   encryptedSumOfSquares,
   maskedMatvec,
+  slopeShare,
   unmask
 } from './he-steps.ts'
 import type { VerticalLrPlan } from './options.ts'
@@ -52,33 +47,12 @@ import {
   VlrRequestSchema
 } from './messages.ts'
 import type { VlrRequest } from './messages.ts'
-import { clipRows, createOptimizer, gatherRows, partialScores } from './optimizer.ts'
-import type { Optimizer } from './optimizer.ts'
+import { gatherRows, partialScores } from './optimizer.ts'
 
 /** Inputs of {@link runVerticalLrFeature}. */
 export type VerticalLrFeatureContext = VerticalPartyContext & {
   /** Policy hook: throw a CohortError to decline the plan. */
   acceptPlan?: (plan: VerticalLrPlan) => Promise<void>
-}
-
-interface Session {
-  plan: VerticalLrPlan
-  he: HeContext
-  own: HeKeySet
-  ownGalois: HeGaloisKeys[]
-  ownGaloisBytes: Uint8Array[]
-  labelKey?: HePublicKey
-  labelRelin?: HeRelinKeys
-  labelGalois: HeGaloisKeys[]
-  keysExpected: number
-  x: Float64Array
-  w: Float64Array
-  opt: Optimizer
-  epochs: Uint32Array[][]
-  /** Partial predictors 0.25·u_p of the step being prepared/computed. */
-  quarterU?: Float64Array
-  masks?: Float64Array[]
-  shares: Map<number, Map<string, Uint8Array>>
 }
 
 const ack = () => encodeVlr({ v: VLR_WIRE_VERSION })
@@ -280,8 +254,10 @@ export async function runVerticalLrFeature(
     switch (req.phase) {
       case 'prepare': {
         const rows = batchOf(step)
-        s.quarterU = partialScores(s.x, d, s.w, rows).map((u) => 0.25 * u)
-        const share = encryptToBytes(s.labelKey!, padTo(s.quarterU, s.he.slotCount))
+        if (req.slope === undefined) throw new VerticalLrInputError('prepare must carry Enc(c)')
+        s.slope = req.slope
+        s.u = partialScores(s.x, d, s.w, rows)
+        const share = slopeShare(s.he, req.slope, s.u, s.labelKey!)
         await Promise.all(
           roles.features
             .filter((f) => f.peer !== roles.self.peer)
@@ -298,18 +274,23 @@ export async function runVerticalLrFeature(
       }
       case 'gradient': {
         const rows = batchOf(step)
-        if (!state.multiFeature) s.quarterU = partialScores(s.x, d, s.w, rows).map((u) => 0.25 * u)
+        if (!state.multiFeature) {
+          if (req.slope === undefined) throw new VerticalLrInputError('gradient must carry Enc(c)')
+          s.slope = req.slope
+          s.u = partialScores(s.x, d, s.w, rows)
+        } else if (req.slope !== undefined) throw new VerticalLrInputError('Enc(c) came with prepare')
         const got = s.shares.get(step) ?? new Map<string, Uint8Array>()
         if (got.size !== roles.features.length - 1)
           throw new VerticalLrInputError(
             `step ${step}: ${got.size} of ${roles.features.length - 1} shares arrived`
           )
         s.shares.delete(step)
-        using r = buildResidual(s.he, req.partial, s.quarterU!, [...got.values()])
+        using r = buildResidual(s.he, req.partial, s.slope!, s.u!, [...got.values()])
+        s.slope = undefined
         const xb = gatherRows(s.x, d, rows, 1 / rows.length)
         const product = maskedMatvec(r, xb, rows.length, d, s.labelGalois, s.labelKey!, s.plan.maskBits, rng)
         s.masks = product.masks
-        const cross = encryptToBytes(s.own.publicKey, padTo(s.quarterU!, s.he.slotCount))
+        const cross = encryptToBytes(s.own.publicKey, padTo(s.u!, s.he.slotCount))
         const loss =
           s.plan.lossParty === roles.self.peer
             ? encryptedSumOfSquares(r, s.labelRelin!, s.labelGalois, s.labelKey!)
@@ -359,69 +340,4 @@ export async function runVerticalLrFeature(
   )
   touch()
   return finished
-}
-
-function need(s: Session | undefined): Session {
-  if (s === undefined) throw new VerticalLrReplayError('no plan has been received for this session')
-  return s
-}
-
-function padTo(values: Float64Array, slots: number): Float64Array {
-  const out = new Float64Array(slots)
-  out.set(values)
-  return out
-}
-
-/** Validates the plan against this party's context and policy, then makes this party's keys. */
-async function openSession(
-  ctx: VerticalLrFeatureContext,
-  roles: Roles,
-  he: HeContext,
-  plan: VerticalLrPlan
-): Promise<Session> {
-  if (plan.sessionId !== ctx.sessionId) throw new VerticalLrSessionError('the plan names another session')
-  const same =
-    plan.parties.length === ctx.parties.length &&
-    plan.parties.every((p, i) => p.peer === ctx.parties[i]!.peer && p.role === ctx.parties[i]!.role)
-  if (!same) throw new VerticalLrPlanError('the plan lists other parties than this job')
-  if (plan.heParams !== he.fingerprint) throw new VerticalLrPlanError('the plan uses other HE parameters')
-  if (plan.rows !== ctx.slice.rows || plan.testRows.length !== plan.rows)
-    throw new VerticalLrPlanError(`the plan has ${plan.rows} aligned rows, this party ${ctx.slice.rows}`)
-  if (plan.testRows.some((f) => f !== 0 && f !== 1))
-    throw new VerticalLrPlanError('test-row flags must be 0 or 1')
-  if (!roles.features.some((f) => f.peer === plan.lossParty))
-    throw new VerticalLrPlanError('the loss party must be a feature party')
-  if (plan.batchSize <= plan.labelCols)
-    throw new VerticalLrPlanError(
-      `batches of ${plan.batchSize} rows would let the label party solve ${plan.labelCols} cross terms for our partial predictors`
-    )
-  if (batchesPerEpoch(plan) < 1) throw new VerticalLrPlanError('no training batch fits the plan')
-  await ctx.acceptPlan?.(plan)
-  const slice = ctx.slice
-  const x =
-    plan.dp === null
-      ? Float64Array.from(slice.x)
-      : clipRows(slice.x, slice.rows, slice.cols, plan.dp.clipNorm)
-  const own = generateKeys(he)
-  let ownGalois: HeGaloisKeys[] = []
-  try {
-    ownGalois = generateMatvecGaloisKeys(own.secretKey, matvecGaloisSteps(plan.labelCols, he.slotCount))
-    return {
-      plan,
-      he,
-      own,
-      ownGalois,
-      ownGaloisBytes: ownGalois.map(saveGaloisKeys),
-      labelGalois: [],
-      keysExpected: -1,
-      x,
-      w: new Float64Array(slice.cols),
-      opt: createOptimizer(plan.optimizer, plan.learningRate, slice.cols),
-      epochs: [epochBatches(plan, 0)],
-      shares: new Map()
-    }
-  } catch (err) {
-    disposeAll([...ownGalois, own])
-    throw err
-  }
 }

@@ -9,6 +9,7 @@
  * the plaintext (the key holder knows its own input ciphertext), so without re-randomization the key
  * holder could solve for the other party's matrix.
  */
+import type { Ciphertext } from 'node-seal/throws'
 import type { HeContext } from '../../../crypto/he/context.ts'
 import { newCiphertext } from '../../../crypto/he/ciphertext.ts'
 import type { CkksVector, HeCiphertext } from '../../../crypto/he/ciphertext.ts'
@@ -40,6 +41,25 @@ export function loadOne(ctx: HeContext, bytes: Uint8Array, length: number): Ckks
 export function encryptToBytes(publicKey: HePublicKey, values: Float64Array): Uint8Array {
   using v = ckksEncryptVector(publicKey, values)
   return saveCiphertext(v.chunks[0]!)
+}
+
+/**
+ * Encrypts ≤ slots values at scale Δ² (top level) and serializes the ciphertext: it then adds to
+ * plaintext products Enc(c) ⊙ u without a multiplication of its own.
+ */
+export function encryptAtSquaredScale(publicKey: HePublicKey, values: Float64Array): Uint8Array {
+  const ctx = publicKey.context
+  const bound = ctx.preset.scheme === 'ckks' ? ctx.preset.maxAbsValue : 0
+  if (values.length > ctx.slotCount || values.some((v) => !(Math.abs(v) <= bound)))
+    throw new VerticalLrInputError(`at most ${ctx.slotCount} finite values with |v| <= ${bound}`)
+  return ctx.guard(() => {
+    const padded = new Float64Array(ctx.slotCount)
+    padded.set(values)
+    using pt = new ctx.seal.Plaintext()
+    ctx.ckksEncoder.encode(padded, ctx.scale * ctx.scale, pt)
+    using ct = newCiphertext(ctx, (out) => publicKey.encryptor.encrypt(pt, out))
+    return ct.saveToArray(ctx.seal.ComprModeType.zstd) as Uint8Array
+  }, evaluatorError)
 }
 
 /** Adds `mask` (slots values) and a fresh encryption of zero to `ct`, in place. */
@@ -130,32 +150,63 @@ export function unmask(
   return out
 }
 
+/** Enc(c ⊙ u) at scale Δ² (not rescaled), or undefined when u encodes to zero (a transparent product). */
+function slopeTimes(ctx: HeContext, slope: HeCiphertext, u: Float64Array): Ciphertext | undefined {
+  const padded = new Float64Array(ctx.slotCount)
+  padded.set(u)
+  using pt = new ctx.seal.Plaintext()
+  ctx.ckksEncoder.encode(padded, ctx.scale, pt)
+  if (pt.isZero()) return undefined
+  using pid = slope.handle.parmsId()
+  ctx.evaluator.plainModSwitchToInplace(pt, pid)
+  return newCiphertext(ctx, (out) => ctx.evaluator.multiplyPlain(slope.handle, pt, out))
+}
+
 /**
- * Enc_L(r) from the label party's partial, the own plaintext share and the other feature parties'
- * encrypted shares (all at the top level, scale Δ).
+ * A feature party's share for the others: Enc_L(c ⊙ u_q) at scale Δ², re-randomized by a fresh
+ * encryption of zero (the receiver holds Enc_L(c) too and could otherwise divide u_q out).
+ */
+export function slopeShare(
+  ctx: HeContext,
+  slope: Uint8Array,
+  u: Float64Array,
+  labelKey: HePublicKey
+): Uint8Array {
+  using c = loadCiphertext(ctx, slope)
+  return ctx.guard(() => {
+    using product = slopeTimes(ctx, c, u)
+    using zero = newCiphertext(ctx, (out) => labelKey.encryptor.encryptZero(out))
+    zero.setScale(ctx.scale * ctx.scale)
+    if (product !== undefined) ctx.evaluator.addInplace(zero, product)
+    return zero.saveToArray(ctx.seal.ComprModeType.zstd) as Uint8Array
+  }, evaluatorError)
+}
+
+/**
+ * Enc_L(r) = Enc_L(a) + Enc_L(c) ⊙ u_p + Σ_q Enc_L(c ⊙ u_q), rescaled once: the offsets `partial`
+ * and the shares at scale Δ², the slopes at scale Δ, all at the top level. The result is one level
+ * down (the matvec's input level).
  */
 export function buildResidual(
   ctx: HeContext,
   partial: Uint8Array,
+  slope: Uint8Array,
   own: Float64Array,
   shares: readonly Uint8Array[]
 ): CkksVector {
   const r = loadOne(ctx, partial, ctx.slotCount)
   try {
+    using c = loadCiphertext(ctx, slope)
+    const h = r.chunks[0]!.handle
     ctx.guard(() => {
-      const h = r.chunks[0]!.handle
-      const padded = new Float64Array(ctx.slotCount)
-      padded.set(own)
-      using pid = h.parmsId()
-      using pt = new ctx.seal.Plaintext()
-      ctx.ckksEncoder.encode(padded, h.scale(), pt)
-      ctx.evaluator.plainModSwitchToInplace(pt, pid)
-      ctx.evaluator.addPlainInplace(h, pt)
+      using term = slopeTimes(ctx, c, own)
+      if (term !== undefined) ctx.evaluator.addInplace(h, term)
     }, evaluatorError)
     for (const s of shares) {
       using share = loadCiphertext(ctx, s)
-      ctx.guard(() => ctx.evaluator.addInplace(r.chunks[0]!.handle, share.handle), evaluatorError)
+      ctx.guard(() => ctx.evaluator.addInplace(h, share.handle), evaluatorError)
     }
+    ctx.guard(() => ctx.evaluator.rescaleToNextInplace(h), evaluatorError)
     return r
   } catch (err) {
     r.dispose()

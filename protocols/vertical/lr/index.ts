@@ -1,8 +1,9 @@
 /**
- * Vertical logistic regression (two-key CKKS, Taylor-approximated loss). See README.md in
+ * Vertical logistic regression (two-key CKKS, linearized sigmoid). See README.md in
  * protocols/vertical for the protocol and what each party learns.
  */
 export type { VerticalEvalMetrics, VerticalLrModel } from './common.ts'
+export type { VerticalLrApproximation } from './linearization.ts'
 export * from './errors.ts'
 export { runVerticalLrFeature } from './feature.ts'
 export type { VerticalLrFeatureContext } from './feature.ts'

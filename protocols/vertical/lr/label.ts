@@ -3,51 +3,40 @@
  * evaluates on the held-out rows and closes the session. See README.md for the protocol and for what
  * each party learns.
  */
-import { gaussianEvent, selfComposedEvent } from '../../../crypto/dp/events.ts'
 import { fillGaussian } from '../../../crypto/dp/mechanisms/gaussian.ts'
 import { createRandomSource } from '../../../crypto/dp/random.ts'
 import { isCohortError } from '../../../crypto/cohort-error.ts'
-import { generateMatvecGaloisKeys, matvecGaloisSteps } from '../../../crypto/he/ckks-matvec.ts'
 import { getHeContext } from '../../../crypto/he/context.ts'
 import type { HeContext } from '../../../crypto/he/context.ts'
 import { disposeAll } from '../../../crypto/he/dispose.ts'
-import type { HeGaloisKeys, HeKeySet, HePublicKey } from '../../../crypto/he/keys.ts'
-import { generateKeys, publicKeyFingerprint, rotateSumSteps } from '../../../crypto/he/keys.ts'
-import {
-  loadGaloisKeys,
-  loadPublicKey,
-  saveGaloisKeys,
-  savePublicKey,
-  saveRelinKeys
-} from '../../../crypto/he/serialize.ts'
-import { exactAccuracy, exactAuc, exactKs, exactLogLoss } from '../../evaluation/exact-metrics.ts'
+import type { HeKeySet } from '../../../crypto/he/keys.ts'
+import { generateKeys, publicKeyFingerprint } from '../../../crypto/he/keys.ts'
 import { PROTOCOLS } from '../../ids.ts'
 import type { VerticalParty, VerticalPartyContext } from '../types.ts'
 import type { VerticalEvalMetrics, VerticalLrModel } from './common.ts'
-import { checkSlice, rolesOf, sigmoid, VLR_HE_PRESET } from './common.ts'
+import { checkSlice, rolesOf, VLR_HE_PRESET } from './common.ts'
 import { VerticalLrAbortedError, VerticalLrInputError, VerticalLrPlanError } from './errors.ts'
-import { decryptProduct, decryptScalar, encryptToBytes, loadOne, maskedMatvec, unmask } from './he-steps.ts'
-import type { VerticalLrOptions, VerticalLrPlan } from './options.ts'
 import {
-  batchesPerEpoch,
-  checkOptions,
-  epochBatches,
-  resolveDp,
-  testRowsOf,
-  VLR_MASK_BITS,
-  vlrEpsilon
-} from './options.ts'
+  decryptProduct,
+  decryptScalar,
+  encryptAtSquaredScale,
+  encryptToBytes,
+  loadOne,
+  maskedMatvec,
+  unmask
+} from './he-steps.ts'
+import type { Peer } from './label-session.ts'
+import { chargeEpoch, evaluateHeldOut, exchangeKeys, labelCaller } from './label-session.ts'
+import { batchLoss, linearize } from './linearization.ts'
+import type { VerticalLrOptions, VerticalLrPlan } from './options.ts'
+import { batchesPerEpoch, checkOptions, epochBatches, resolveDp, VLR_MASK_BITS } from './options.ts'
 import {
   AckReply,
   bytesF64,
   decodeVlr,
   encodeVlr,
   f64Bytes,
-  FetchKeysReply,
   GradientReply,
-  MAX_VLR_FRAME_BYTES,
-  PlanReply,
-  ScoresReply,
   UpdateReply,
   VLR_WIRE_VERSION
 } from './messages.ts'
@@ -63,21 +52,15 @@ export type VerticalLrLabelContext = VerticalPartyContext & {
 /** Result of {@link runVerticalLrLabel}. */
 export interface VerticalLrLabelResult {
   model: VerticalLrModel
-  /** trainLoss: mean second-order Taylor approximation of the logistic loss over the epoch's rows. */
+  /**
+   * trainLoss, mean over the epoch's rows: `taylor`, the second-order Taylor loss; `anchored`, the
+   * squared error of the linearized probabilities (linearization.ts batchLoss).
+   */
   history: Array<{ epoch: number; trainLoss: number }>
   test: VerticalEvalMetrics
   /** ε of the run at the plan's δ (DP runs only). */
   epsilon?: number
 }
-
-interface Peer {
-  party: VerticalParty
-  cols: number
-  key: HePublicKey
-  galois: HeGaloisKeys[]
-}
-
-const LN2 = Math.log(2)
 
 /**
  * Runs a vertical LR session as the label party.
@@ -105,7 +88,8 @@ export async function runVerticalLrLabel(ctx: VerticalLrLabelContext): Promise<V
   const keys = generateKeys(he, { relin: true })
   const plan: VerticalLrPlan = {
     sessionId: ctx.sessionId,
-    scheme: 'taylor-2key-ckks/v1',
+    scheme: 'linearized-2key-ckks/v2',
+    approximation: ctx.options.approximation ?? 'anchored',
     heParams: he.fingerprint,
     parties: ctx.parties.map((p) => ({ peer: p.peer, name: p.name, role: p.role })),
     rows: slice.rows,
@@ -171,99 +155,13 @@ async function train(
   features: readonly VerticalParty[],
   peers: Peer[]
 ): Promise<VerticalLrLabelResult> {
-  const timeoutMs = ctx.timeoutMs ?? 60_000
-  const call = async (to: VerticalParty, msg: object, maxResponseBytes = 4 * 1024 * 1024) => {
-    try {
-      return await ctx.transport.request(
-        to.peer,
-        PROTOCOLS.verticalLr,
-        encodeVlr({ v: VLR_WIRE_VERSION, sessionId: ctx.sessionId, ...msg }),
-        {
-          timeoutMs,
-          signal: ctx.signal,
-          maxResponseBytes
-        }
-      )
-    } catch (err) {
-      const code = isCohortError(err) ? err.code : undefined
-      throw new VerticalLrAbortedError(
-        `feature party ${to.name} failed or dropped out (${code ?? 'error'}): ${(err as Error)?.message ?? String(err)}`,
-        code,
-        { cause: err }
-      )
-    }
-  }
+  const call = labelCaller(ctx)
   const slice = ctx.slice
   const y = slice.y!
   const dL = slice.cols
   const rng = createRandomSource()
+  await exchangeKeys(ctx, call, he, keys, plan, features, peers)
 
-  // setup: plan, the feature parties' keys, our keys for each of them
-  // A feature party may still be starting: retry the plan while it does not serve the protocol yet.
-  const planCall = async (f: VerticalParty) => {
-    const deadline = Date.now() + timeoutMs
-    for (let wait = 50; ; wait = Math.min(2 * wait, 1000)) {
-      try {
-        return await call(f, { phase: 'plan', plan })
-      } catch (err) {
-        const notYet = (err as VerticalLrAbortedError).causeCode === 'COHORT_PROTOCOL_NOT_SUPPORTED'
-        if (!notYet || Date.now() + wait > deadline || ctx.signal?.aborted === true) throw err
-        await new Promise((resolve) => setTimeout(resolve, wait))
-      }
-    }
-  }
-  const replies = await Promise.all(
-    features.map(async (f) => decodeVlr(PlanReply, await planCall(f), 'plan reply'))
-  )
-  replies.forEach((r, i) => {
-    if (r.cols >= plan.batchSize)
-      throw new VerticalLrPlanError(
-        `${features[i]!.name} has ${r.cols} columns: batches must have more rows so its gradient does not reveal residuals`
-      )
-    peers.push({ party: features[i]!, cols: r.cols, key: loadPublicKey(he, r.publicKey), galois: [] })
-  })
-  for (const [i, p] of peers.entries()) {
-    for (let k = 0; k < replies[i]!.galoisCount; k++) {
-      const r = decodeVlr(
-        FetchKeysReply,
-        await call(p.party, { phase: 'fetch-keys', index: k }, MAX_VLR_FRAME_BYTES),
-        'keys reply'
-      )
-      p.galois.push(loadGaloisKeys(he, r.galois))
-    }
-  }
-  await Promise.all(
-    peers.map(async (p) => {
-      const steps = new Set(matvecGaloisSteps(p.cols, he.slotCount))
-      if (p.party.peer === plan.lossParty) for (const s of rotateSumSteps(he)) steps.add(s)
-      const galois = generateMatvecGaloisKeys(
-        keys.secretKey,
-        [...steps].sort((a, b) => a - b)
-      )
-      try {
-        const bytes = galois.map(saveGaloisKeys)
-        disposeAll(galois)
-        for (const [k, g] of bytes.entries()) {
-          const first =
-            k === 0
-              ? {
-                  publicKey: savePublicKey(keys.publicKey),
-                  ...(p.party.peer === plan.lossParty ? { relinKeys: saveRelinKeys(keys.relinKeys!) } : {})
-                }
-              : {}
-          decodeVlr(
-            AckReply,
-            await call(p.party, { phase: 'keys', index: k, count: bytes.length, galois: g, ...first }),
-            'keys ack'
-          )
-        }
-      } finally {
-        disposeAll(galois)
-      }
-    })
-  )
-
-  // training
   const wL = new Float64Array(dL + 1) // [weights..., intercept]
   const trainRows = plan.testRows.reduce((n, f) => n + (f === 0 ? 1 : 0), 0)
   let pos = 0
@@ -275,55 +173,45 @@ async function train(
   const multi = features.length > 1
   let step = 0
   for (let epoch = 0; epoch < plan.epochs; epoch++) {
-    if (plan.dp !== null && ctx.charge !== undefined) {
-      const before = vlrEpsilon({
-        noiseMultiplier: plan.dp.noiseMultiplier,
-        epochs: epoch,
-        featureParties: features.length,
-        delta: plan.dp.delta
-      })
-      const after = vlrEpsilon({
-        noiseMultiplier: plan.dp.noiseMultiplier,
-        epochs: epoch + 1,
-        featureParties: features.length,
-        delta: plan.dp.delta
-      })
-      await ctx.charge({
-        epsilon: after - before,
-        delta: epoch === 0 ? plan.dp.delta : 0,
-        mechanism: `vertical-lr/label-gaussian z=${plan.dp.noiseMultiplier} epoch ${epoch + 1}`,
-        // One epoch = one Gaussian release per feature party, each row once (vlrEpsilon's model).
-        event: selfComposedEvent(gaussianEvent(plan.dp.noiseMultiplier), features.length)
-      })
-    }
+    await chargeEpoch(ctx, plan, epoch, features.length)
     let lossSum = 0
     let lossRows = 0
     for (const rows of epochBatches(plan, epoch)) {
       const B = rows.length
-      const uL = partialScores(slice.x, dL, wL, rows)
-      const a = new Float64Array(he.slotCount)
-      for (let k = 0; k < B; k++) a[k] = 0.25 * (uL[k]! + wL[dL]!) + 0.5 - y[rows[k]!]!
+      const zL = partialScores(slice.x, dL, wL, rows).map((u) => u + wL[dL]!)
+      const { a, c } = linearize(
+        plan.approximation,
+        zL,
+        Array.from(rows, (i) => y[i]!),
+        he.slotCount
+      )
+      const slope = encryptToBytes(keys.publicKey, c)
       if (multi)
         await Promise.all(
           peers.map(async (p) =>
-            decodeVlr(AckReply, await call(p.party, { phase: 'prepare', step }), 'prepare ack')
+            decodeVlr(AckReply, await call(p.party, { phase: 'prepare', step, slope }), 'prepare ack')
           )
         )
-      const partial = encryptToBytes(keys.publicKey, a)
+      const partial = encryptAtSquaredScale(keys.publicKey, a)
       const grads = await Promise.all(
         peers.map(async (p) =>
           decodeVlr(
             GradientReply,
-            await call(p.party, { phase: 'gradient', step, partial }, 64 * 1024 * 1024),
+            await call(
+              p.party,
+              { phase: 'gradient', step, partial, ...(multi ? {} : { slope }) },
+              64 * 1024 * 1024
+            ),
             'gradient reply'
           )
         )
       )
-      const mL = new Float64Array(B * (dL + 1))
+      // the cross-term matrix diag(c)·[X_L | 1] / B
       const xb = gatherRows(slice.x, dL, rows, 1 / B)
+      const mL = new Float64Array(B * (dL + 1))
       for (let k = 0; k < B; k++) {
-        mL.set(xb.subarray(k * dL, (k + 1) * dL), k * (dL + 1))
-        mL[k * (dL + 1) + dL] = 1 / B
+        for (let j = 0; j < dL; j++) mL[k * (dL + 1) + j] = c[k]! * xb[k * dL + j]!
+        mL[k * (dL + 1) + dL] = c[k]! / B
       }
       const crossSums = await Promise.all(
         peers.map(async (p, i) => {
@@ -352,16 +240,16 @@ async function train(
       )
       const loss = grads.find((_, i) => peers[i]!.party.peer === plan.lossParty)?.loss
       if (loss === undefined) throw new VerticalLrInputError('the loss party did not return the batch loss')
-      lossSum += B * (LN2 - 0.5) + 2 * decryptScalar(he, keys.secretKey, loss)
+      lossSum += batchLoss(plan.approximation, decryptScalar(he, keys.secretKey, loss), B)
       lossRows += B
-      // gradient of the label party's slice and the intercept: [X_L | 1]ᵀ r / B
+      // gradient of the label party's slice and the intercept: [X_L | 1]ᵀ (a + c ⊙ Σ_p u_p) / B
       const g = new Float64Array(dL + 1)
       for (let k = 0; k < B; k++) {
         const ak = a[k]!
         for (let j = 0; j < dL; j++) g[j] = g[j]! + xb[k * dL + j]! * ak
         g[dL] = g[dL]! + ak / B
       }
-      for (const c of crossSums) for (let j = 0; j <= dL; j++) g[j] = g[j]! + c[j]!
+      for (const cs of crossSums) for (let j = 0; j <= dL; j++) g[j] = g[j]! + cs[j]!
       for (let j = 0; j < dL; j++) g[j] = g[j]! + plan.l2 * wL[j]!
       opt.step(wL, g)
       step++
@@ -371,42 +259,7 @@ async function train(
     ctx.onProgress?.({ phase: 'train', step: epoch + 1, of: plan.epochs, metrics: { trainLoss } })
   }
 
-  // evaluation on the held-out rows: the feature parties reveal their partial scores of those rows only
-  const testRows = testRowsOf(plan.testRows)
-  const scores = await Promise.all(
-    peers.map(async (p) => {
-      const r = decodeVlr(
-        ScoresReply,
-        await call(p.party, { phase: 'evaluate' }, 64 * 1024 * 1024),
-        'scores reply'
-      )
-      const s = bytesF64(r.scores, 'scores')
-      if (s.length !== testRows.length)
-        throw new VerticalLrInputError(
-          `${p.party.name} returned ${s.length} test scores, expected ${testRows.length}`
-        )
-      return s
-    })
-  )
-  const uTest = partialScores(slice.x, dL, wL, testRows)
-  const probs = new Float64Array(testRows.length)
-  const labels = new Float64Array(testRows.length)
-  for (let k = 0; k < testRows.length; k++) {
-    let z = uTest[k]! + wL[dL]!
-    for (const s of scores) z += s[k]!
-    probs[k] = sigmoid(z)
-    labels[k] = y[testRows[k]!]!
-  }
-  const test: VerticalEvalMetrics =
-    testRows.length === 0
-      ? { auc: Number.NaN, ks: Number.NaN, logLoss: Number.NaN, accuracy: Number.NaN, n: 0 }
-      : {
-          auc: exactAuc(probs, labels),
-          ks: exactKs(probs, labels),
-          logLoss: exactLogLoss(probs, labels),
-          accuracy: exactAccuracy(probs, labels),
-          n: testRows.length
-        }
+  const test = await evaluateHeldOut(call, peers, plan, slice, wL)
   await Promise.all(
     peers.map(async (p) => decodeVlr(AckReply, await call(p.party, { phase: 'done' }), 'done ack'))
   )

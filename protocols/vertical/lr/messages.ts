@@ -41,7 +41,8 @@ const Party = z.strictObject({
 /** The plan on the wire (see VerticalLrPlan). */
 export const PlanSchema = z.strictObject({
   sessionId: z.string().min(8).max(128),
-  scheme: z.literal('taylor-2key-ckks/v1'),
+  scheme: z.literal('linearized-2key-ckks/v2'),
+  approximation: z.enum(['taylor', 'anchored']),
   heParams: z.string().regex(/^[0-9a-f]{64}$/),
   parties: z.array(Party).min(2).max(MAX_VLR_PARTIES),
   rows: z.number().int().min(1).max(MAX_VLR_ROWS),
@@ -88,16 +89,28 @@ export const FetchKeysRequest = z.strictObject({
   phase: z.literal('fetch-keys'),
   index: z.number().int().min(0).max(63)
 })
-/** Label → feature (several feature parties only): send Enc_L(0.25·u_p) of batch `step` to the others. */
-export const PrepareRequest = z.strictObject({ ...head, phase: z.literal('prepare'), step: Step })
-/** Feature → feature: Enc_L(0.25·u_q) of batch `step`. */
+/**
+ * Label → feature (several feature parties only): Enc_L(c) of batch `step` (the slopes; required, the
+ * runner refuses a prepare without it); send Enc_L(c ⊙ u_p) to the others.
+ */
+export const PrepareRequest = z.strictObject({
+  ...head,
+  phase: z.literal('prepare'),
+  step: Step,
+  slope: ct.optional()
+})
+/** Feature → feature: Enc_L(c ⊙ u_q) of batch `step` (scale Δ², re-randomized). */
 export const ShareRequest = z.strictObject({ ...head, phase: z.literal('share'), step: Step, share: ct })
-/** Label → feature: Enc_L(0.25·(u_L + b) + 0.5 − y) of batch `step`. Reply: {@link GradientReply}. */
+/**
+ * Label → feature: Enc_L(a) of batch `step` (the offsets, scale Δ²) and, with one feature party,
+ * Enc_L(c) (required then, refused with several: it came with prepare). Reply: {@link GradientReply}.
+ */
 export const GradientRequest = z.strictObject({
   ...head,
   phase: z.literal('gradient'),
   step: Step,
-  partial: ct
+  partial: ct,
+  slope: ct.optional()
 })
 /** Label → feature: the noisy masked gradient and the masked cross term. Reply: {@link UpdateReply}. */
 export const UpdateRequest = z.strictObject({
@@ -149,7 +162,7 @@ export const FetchKeysReply = z.strictObject({
   v: z.literal(VLR_WIRE_VERSION),
   galois: bytesUpTo(MAX_VLR_FRAME_BYTES - 64 * 1024)
 })
-/** Reply to gradient: masked Enc_L(X_pᵀ r / B) blocks, Enc_p(0.25·u_p), and (loss party) Enc_L(Σ r²). */
+/** Reply to gradient: masked Enc_L(X_pᵀ r / B) blocks, Enc_p(u_p), and (loss party) Enc_L(Σ r²). */
 export const GradientReply = z.strictObject({
   v: z.literal(VLR_WIRE_VERSION),
   product: z.array(ct).min(1).max(MAX_CTS),

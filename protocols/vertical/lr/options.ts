@@ -3,7 +3,7 @@
  *
  * DP model (label protection): the released values are the feature parties' noisy gradients
  * X_pᵀ r / B + N(0, (z·C/B)²). Neighbouring datasets differ in one label; a label changes r_i by
- * exactly 1 (r_i = 0.25·z_i + 0.5 − y_i), and feature rows are clipped to L2 norm C by their owners,
+ * exactly 1 (r_i = a_i + c_i·s_i, a label moves a_i by 1, linearization.ts), and feature rows are clipped to L2 norm C by their owners,
  * so the L2 sensitivity of X_pᵀ r is C. A row is in exactly one batch per epoch (disjoint batches:
  * the other batches of the epoch do not depend on its label except through earlier releases, i.e.
  * adaptive parallel composition), and each batch makes one release per feature party, so a row's
@@ -16,6 +16,8 @@ import { hashCanonical } from '../../../crypto/hash.ts'
 import { publicSeedSource } from '../../training/public-seed.ts'
 import type { VerticalParty } from '../types.ts'
 import { VerticalLrPlanError } from './errors.ts'
+import type { VerticalLrApproximation } from './linearization.ts'
+import { VLR_APPROXIMATIONS } from './linearization.ts'
 
 /** Largest batch: one CKKS-8192 ciphertext holds 4096 rows. */
 export const MAX_VLR_BATCH = 4096
@@ -40,6 +42,8 @@ export interface VerticalLrOptions {
   l2?: number
   /** @default 'adam' */
   optimizer?: 'adam' | 'sgd'
+  /** How the sigmoid is linearized (linearization.ts). @default 'anchored' */
+  approximation?: VerticalLrApproximation
   /** Public: the batch order of every epoch. */
   seed: string
   /** Label-DP Gaussian noise on the released gradients: a noise multiplier, or a target (ε, δ). */
@@ -60,8 +64,9 @@ export interface VerticalLrDpPlan {
 /** What the label party announces: options, test-row flags, key fingerprints, party list. */
 export interface VerticalLrPlan {
   readonly sessionId: string
-  /** Protocol variant: Taylor-approximated loss, one CKKS key pair per party. */
-  readonly scheme: 'taylor-2key-ckks/v1'
+  /** Protocol variant: linearized residual a + c ⊙ s, one CKKS key pair per party. */
+  readonly scheme: 'linearized-2key-ckks/v2'
+  readonly approximation: VerticalLrApproximation
   /** Fingerprint of the CKKS parameters (crypto/he HeContext.fingerprint). */
   readonly heParams: string
   readonly parties: readonly VerticalParty[]
@@ -191,6 +196,10 @@ export function checkOptions(options: VerticalLrOptions, labelCols: number): voi
     throw new VerticalLrPlanError(`l2 must be a finite number >= 0, got ${String(options.l2)}`)
   if (options.optimizer !== undefined && options.optimizer !== 'adam' && options.optimizer !== 'sgd')
     throw new VerticalLrPlanError(`optimizer must be 'adam' or 'sgd', got ${String(options.optimizer)}`)
+  if (options.approximation !== undefined && !VLR_APPROXIMATIONS.includes(options.approximation))
+    throw new VerticalLrPlanError(
+      `approximation must be one of ${VLR_APPROXIMATIONS.join(', ')}, got ${String(options.approximation)}`
+    )
   if (typeof options.seed !== 'string' || options.seed.length === 0 || options.seed.length > 256)
     throw new VerticalLrPlanError('seed must be a non-empty string of at most 256 characters')
 }
