@@ -38,7 +38,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10
 
 /** Bench entry point. */
 export async function main(argv: string[]): Promise<void> {
-  const rounds = Number(flag(argv, 'rounds', '5'))
+  const rounds = Number(flag(argv, 'rounds', '10'))
   const epochs = Number(flag(argv, 'epochs', '1'))
   const batch = Number(flag(argv, 'batch', '64'))
   const file = join(import.meta.dirname, '../configs/scenarios/lending-club-natural.yaml')

@@ -6,7 +6,8 @@
  * unaltered, at least t - 1 neighbours), derive a pairwise AEAD key with each, split b and s_sk
  * into Shamir shares and seal one pair for each neighbour.
  */
-import { x25519Objects, x25519PrivateKeyObject } from '../../crypto/agreement.ts'
+import type { KeyObject } from 'node:crypto'
+import { x25519Objects } from '../../crypto/agreement.ts'
 import { shareKeyFromSecret } from '../../crypto/aead.ts'
 import { isCohortError } from '../../crypto/cohort-error.ts'
 import { split } from '../../crypto/shamir.ts'
@@ -85,7 +86,7 @@ export function shareKeysStep(state: ParticipantState, req: ShareKeysRequest): P
     )
   }
   const t1 = performance.now()
-  const cObj = x25519PrivateKeyObject(keys.cSk)
+  const cObj = keys.cObj
   const aeadKeys = new Map<PeerRef, Uint8Array>()
   try {
     for (const [peer, pk] of accepted) {
@@ -150,13 +151,9 @@ export function shareKeysStep(state: ParticipantState, req: ShareKeysRequest): P
  * X25519 agreement with a neighbour's advertised key; an unusable key is that neighbour's fault.
  *
  * @example
- * const ss = agreeWithPeer(x25519PrivateKeyObject(keys.sSk), bundle.sPk, peer)
+ * const ss = agreeWithPeer(keys.sObj, bundle.sPk, peer)
  */
-export function agreeWithPeer(
-  privateKey: ReturnType<typeof x25519PrivateKeyObject>,
-  peerPk: Uint8Array,
-  peer: PeerRef
-): Uint8Array {
+export function agreeWithPeer(privateKey: KeyObject, peerPk: Uint8Array, peer: PeerRef): Uint8Array {
   try {
     return x25519Objects(privateKey, peerPk)
   } catch (err) {

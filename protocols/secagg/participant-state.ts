@@ -3,6 +3,7 @@
  * share-keys and unmask steps (participant-share-keys.ts, participant-unmask.ts), plus the helpers
  * that zero a state's secrets and attach the runner's identity signature to a reply.
  */
+import type { KeyObject } from 'node:crypto'
 import type { RingVector } from '../../crypto/ring.ts'
 import type { PeerRef } from '../transport.ts'
 import type { PairAuthSession } from './pair-auth.ts'
@@ -40,6 +41,9 @@ export interface RoundKeys {
   sSk: Uint8Array
   sPk: Uint8Array
   b: Uint8Array
+  /** OpenSSL objects of cSk and sSk for the agreements (not zeroable; dropped with the keys). */
+  cObj: KeyObject
+  sObj: KeyObject
 }
 
 /** Participant state. Treat as linear: use only the state a step returns. */

@@ -20,7 +20,7 @@
  * - secrets (c_sk, s_sk, b, AEAD keys, pair seeds, held shares) are zeroed as soon as they are no
  *   longer needed, and all of them when the round ends or aborts.
  */
-import { x25519Keygen, x25519PrivateKeyObject } from '../../crypto/agreement.ts'
+import { x25519KeygenWithObject } from '../../crypto/agreement.ts'
 import { aRingVector } from '../../crypto/ring.ts'
 import type { RingVector } from '../../crypto/ring.ts'
 import { PROTOCOLS } from '../ids.ts'
@@ -84,14 +84,16 @@ function advertise(state: ParticipantState, req: AdvertiseKeysRequest): Result {
   const { jobId, round, participants, t, k, ringBits, d, graphSeed } = req
   const ctx = roundContext({ jobId, round, participants, t, k, ringBits, d, graphSeed }, state.members)
   if (!ctx.index.has(state.self)) throw new SecaggParamsError('this node is not among the round participants')
-  const c = x25519Keygen()
-  const s = x25519Keygen()
+  const c = x25519KeygenWithObject()
+  const s = x25519KeygenWithObject()
   const keys: RoundKeys = {
     cSk: c.secretKey,
     cPk: c.publicKey,
     sSk: s.secretKey,
     sPk: s.publicKey,
-    b: crypto.getRandomValues(new Uint8Array(32))
+    b: crypto.getRandomValues(new Uint8Array(32)),
+    cObj: c.privateKey,
+    sObj: s.privateKey
   }
   const aPk = state.auth.aPk
   const payload = bundlePayload(ctx.jobId, ctx.round, state.self, keys.cPk, keys.sPk, aPk)
@@ -165,7 +167,7 @@ function maskedInput(state: ParticipantState, req: MaskedInputRequest, input: Ri
   const maskedWith = byIndex(ctx, senders)
   const t1 = performance.now()
   const selfIndex = indexOf(ctx, state.self)
-  const sObj = x25519PrivateKeyObject(keys.sSk)
+  const sObj = keys.sObj
   const masks: Mask[] = [{ seed: keys.b, sign: 1 }]
   for (const peer of maskedWith) {
     const ss = agreeWithPeer(sObj, state.peers.get(peer)!.sPk, peer)
