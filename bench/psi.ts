@@ -6,8 +6,11 @@
  * (node/runners/psi-party.ts) in this process, sharing one worker pool of `--workers` threads (the
  * machine's cores), so the wall time is what one machine needs to run all parties. Prints the
  * per-id costs of hash-to-curve (RFC 9380, crypto/psi/hash-to-curve.ts; noble's edwards25519 RO for
- * comparison) and of one X25519 blinding on one core, then wall time, throughput (ids of all parties
- * per second) and peak RSS for n × n ids (default 100,000; --million adds 1,000,000 × 1,000,000).
+ * comparison) and of one X25519 blinding on one core (`x25519_blind_us_per_op`: the workers'
+ * blindPacked, PEM keys; `x25519_keyobject_blind_us_per_op`: blindPoints, a KeyObject per point), as
+ * CPU time, best of three runs over 8,000 items (less sensitive than wall time to other processes on
+ * the machine); then wall time, CPU time, throughput (ids of all parties per second) and peak RSS for
+ * n × n ids (default 100,000; --million adds 1,000,000 × 1,000,000).
  *
  * Targets (issue 7): 1,000,000 × 1,000,000 under 3 minutes with peak RSS under 2 GB on 2 cores.
  */
@@ -16,6 +19,7 @@ import { ed25519_hasher } from '@noble/curves/ed25519.js'
 import { blindPoints, hashIds, psiKeygen } from '../crypto/psi/blind.ts'
 import { hashIdsToCurve } from '../crypto/psi/hash-to-curve.ts'
 import { createPsiPool } from '../crypto/psi/psi-pool.ts'
+import { blindPacked } from '../crypto/psi/psi-worker.ts'
 import { createLocalPsiParties } from '../node/runners/psi-local.ts'
 import { createLoopbackNetwork } from '../simulations/loopback-transport.ts'
 import { flag, report } from './_report.ts'
@@ -26,29 +30,35 @@ function ids(prefix: string, from: number, count: number): string[] {
   return out
 }
 
+/** CPU µs per item of f over `items` items on this thread: the best of three runs after a warm-up. */
+function cpuPerItem(items: number, f: () => void): number {
+  f()
+  let best = Number.POSITIVE_INFINITY
+  for (let r = 0; r < 3; r++) {
+    const c0 = process.cpuUsage()
+    f()
+    const c = process.cpuUsage(c0)
+    best = Math.min(best, (c.user + c.system) / items)
+  }
+  return best
+}
+
 function microCosts(): Record<string, number> {
   const salt = crypto.getRandomValues(new Uint8Array(32))
-  const sample = ids('m', 0, 4000)
-  hashIdsToCurve(sample.slice(0, 200), salt) // warm up
-  let t = performance.now()
+  const sample = ids('m', 0, 8000)
   const points = hashIdsToCurve(sample, salt)
-  const h2c = ((performance.now() - t) * 1000) / sample.length
-  const enc = new TextEncoder()
-  t = performance.now()
-  for (const id of sample.slice(0, 300)) ed25519_hasher.hashToCurve(enc.encode(id), { DST: 'cohort/psi/v2' })
-  const noble = ((performance.now() - t) * 1000) / 300
-  t = performance.now()
-  hashIds(sample, salt)
-  const v1 = ((performance.now() - t) * 1000) / sample.length
   const key = psiKeygen()
-  t = performance.now()
-  blindPoints(key, points)
-  const x25519 = ((performance.now() - t) * 1000) / sample.length
+  const enc = new TextEncoder()
+  const noble = sample.slice(0, 300).map((id) => enc.encode(id))
   return {
-    h2c_us_per_id: h2c,
-    h2c_noble_edwards_ro_us_per_id: noble,
-    v1_hash_us_per_id: v1,
-    x25519_blind_us_per_op: x25519
+    h2c_us_per_id: cpuPerItem(sample.length, () => hashIdsToCurve(sample, salt)),
+    h2c_noble_edwards_ro_us_per_id: cpuPerItem(noble.length, () => {
+      for (const m of noble) ed25519_hasher.hashToCurve(m, { DST: 'cohort/psi/v2' })
+    }),
+    v1_hash_us_per_id: cpuPerItem(sample.length, () => hashIds(sample, salt)),
+    // What the pool's workers run (PEM keys), and blindPoints (a KeyObject per point).
+    x25519_blind_us_per_op: cpuPerItem(sample.length, () => blindPacked(key, points)),
+    x25519_keyobject_blind_us_per_op: cpuPerItem(sample.length, () => blindPoints(key, points))
   }
 }
 

@@ -15,34 +15,19 @@
  *   out     = x(Q0 + Q1) as 32 bytes little-endian  (RFC 7748 u-coordinate encoding)
  *
  * Cost: two inversion-free square-root exponentiations per id plus a share of one batched inversion
- * (Montgomery's trick over the batch). Field arithmetic is ./_fe25519.ts (Float64 limbs, no
- * allocation). Measured in `npm run bench -- psi` (psi.h2c_us_per_id).
+ * (Montgomery's trick over the batch). Field arithmetic is WebAssembly (./_fe25519-wasm.ts, ref10
+ * limbs, elements are addresses in the module's memory); expand_message_xmd's SHA-512 is node:crypto
+ * (a wasm SHA-512 saved ~3 µs per id, ~15 s of a 1M × 1M run, but would be our own hash code where
+ * OpenSSL's does the job). The JS Float64 field of ./_fe25519.ts is the
+ * tests' cross-check. ~22–27 µs per id on one core here (was ~57–75 µs with the JS field); measured in
+ * `npm run bench -- psi` (psi.h2c_us_per_id).
  */
 import { hash } from 'node:crypto'
 import { aBytes, aString } from '../asserts.ts'
 import { CryptoArgumentError, LowOrderPointError } from '../errors.ts'
 import type { DomainLabel } from '../kdf.ts'
-import {
-  fe,
-  feAdd,
-  feCmov,
-  feCopy,
-  feEq,
-  feFromBigInt,
-  feFromBytesBE48,
-  feInv,
-  feIsZero,
-  feMul,
-  feMulSmall,
-  feNeg,
-  fePow2523,
-  feSgn0,
-  feSmall,
-  feSqr,
-  feSub,
-  feToBytes
-} from './_fe25519.ts'
-import type { Fe } from './_fe25519.ts'
+import type { FeAddr } from './_fe25519-wasm.ts'
+import { createWasmField } from './_fe25519-wasm.ts'
 import { PSI_POINT_BYTES, PSI_SALT_BYTES } from './blind.ts'
 
 /**
@@ -65,11 +50,16 @@ function powBig(b: bigint, e: bigint): bigint {
   }
   return r
 }
-const C2 = feFromBigInt(powBig(2n, (P + 3n) / 8n))
-const C3 = feFromBigInt(powBig(2n, (P - 1n) / 4n))
-const ONE = feSmall(1)
-const J_FE = feSmall(J)
-const MINUS_J = feFromBigInt(P - BigInt(J))
+const F = createWasmField()
+const constant = (x: bigint): FeAddr => {
+  const a = F.alloc()
+  F.setBig(a, x)
+  return a
+}
+const C2 = constant(powBig(2n, (P + 3n) / 8n))
+const C3 = constant(powBig(2n, (P - 1n) / 4n))
+const ONE = constant(1n)
+const MINUS_J = constant(P - BigInt(J))
 
 const LEN_IN_BYTES = 96 // count 2 · L 48
 const Z_PAD = new Uint8Array(128) // s_in_bytes of SHA-512
@@ -127,162 +117,153 @@ function expandXmd96(msgEnd: number, dst: Uint8Array, out: Uint8Array): void {
 }
 
 // Scratch of the map (module-level: the map is synchronous and never re-entered).
-const tv1 = fe()
-const tv2 = fe()
-const tv3 = fe()
-const xd = fe()
-const gxd = fe()
-const gx1 = fe()
-const gx2 = fe()
-const y11 = fe()
-const y12 = fe()
-const y1 = fe()
-const y21 = fe()
-const y22 = fe()
-const y2 = fe()
-const x2n = fe()
-const negY = fe()
+const tv1 = F.alloc()
+const tv2 = F.alloc()
+const tv3 = F.alloc()
+const xd = F.alloc()
+const gxd = F.alloc()
+const gx1 = F.alloc()
+const gx2 = F.alloc()
+const y11 = F.alloc()
+const y12 = F.alloc()
+const y1 = F.alloc()
+const y21 = F.alloc()
+const y22 = F.alloc()
+const y2 = F.alloc()
+const x2n = F.alloc()
+const negY = F.alloc()
 
 /**
  * map_to_curve_elligator2_curve25519 (RFC 9380 Appendix G.2.1, step for step): writes the
  * Montgomery point (xn / xd, y) for field element u. xd is never 0 (1 + 2u² ≠ 0 as -1/2 is not a
  * square mod p).
  */
-function mapElligator2(u: Fe, outXn: Fe, outXd: Fe, outY: Fe): void {
-  feSqr(tv1, u) //  1. tv1 = u^2
-  feAdd(tv1, tv1, tv1) //  2. tv1 = 2 * tv1
-  feAdd(xd, tv1, ONE) //  3. xd = tv1 + 1
+function mapElligator2(u: FeAddr, outXn: FeAddr, outXd: FeAddr, outY: FeAddr): void {
+  F.sqr(tv1, u) //  1. tv1 = u^2
+  F.add(tv1, tv1, tv1) //  2. tv1 = 2 * tv1
+  F.add(xd, tv1, ONE) //  3. xd = tv1 + 1
   //  4. x1n = -J (constant MINUS_J)
-  feSqr(tv2, xd) //  5. tv2 = xd^2
-  feMul(gxd, tv2, xd) //  6. gxd = tv2 * xd
-  feMulSmall(gx1, tv1, J) //  7. gx1 = J * tv1
-  feMul(gx1, gx1, MINUS_J) //  8. gx1 = gx1 * x1n
-  feAdd(gx1, gx1, tv2) //  9. gx1 = gx1 + tv2
-  feMul(gx1, gx1, MINUS_J) // 10. gx1 = gx1 * x1n
-  feSqr(tv3, gxd) // 11. tv3 = gxd^2
-  feSqr(tv2, tv3) // 12. tv2 = tv3^2
-  feMul(tv3, tv3, gxd) // 13. tv3 = tv3 * gxd
-  feMul(tv3, tv3, gx1) // 14. tv3 = tv3 * gx1
-  feMul(tv2, tv2, tv3) // 15. tv2 = tv2 * tv3
-  fePow2523(y11, tv2) // 16. y11 = tv2^c4, c4 = (p - 5) / 8
-  feMul(y11, y11, tv3) // 17. y11 = y11 * tv3
-  feMul(y12, y11, C3) // 18. y12 = y11 * c3
-  feSqr(tv2, y11) // 19. tv2 = y11^2
-  feMul(tv2, tv2, gxd) // 20. tv2 = tv2 * gxd
-  const e1 = feEq(tv2, gx1) // 21. e1 = tv2 == gx1
-  feCopy(y1, y12) // 22. y1 = CMOV(y12, y11, e1)
-  feCmov(y1, y11, e1)
-  feMul(x2n, MINUS_J, tv1) // 23. x2n = x1n * tv1
-  feMul(y21, y11, u) // 24. y21 = y11 * u
-  feMul(y21, y21, C2) // 25. y21 = y21 * c2
-  feMul(y22, y21, C3) // 26. y22 = y21 * c3
-  feMul(gx2, gx1, tv1) // 27. gx2 = gx1 * tv1
-  feSqr(tv2, y21) // 28. tv2 = y21^2
-  feMul(tv2, tv2, gxd) // 29. tv2 = tv2 * gxd
-  const e2 = feEq(tv2, gx2) // 30. e2 = tv2 == gx2
-  feCopy(y2, y22) // 31. y2 = CMOV(y22, y21, e2)
-  feCmov(y2, y21, e2)
-  feSqr(tv2, y1) // 32. tv2 = y1^2
-  feMul(tv2, tv2, gxd) // 33. tv2 = tv2 * gxd
-  const e3 = feEq(tv2, gx1) // 34. e3 = tv2 == gx1
-  feCopy(outXn, x2n) // 35. xn = CMOV(x2n, x1n, e3)
-  feCmov(outXn, MINUS_J, e3)
-  feCopy(outY, y2) // 36. y = CMOV(y2, y1, e3)
-  feCmov(outY, y1, e3)
-  const e4 = feSgn0(outY) // 37. e4 = sgn0(y) == 1
-  feNeg(negY, outY) // 38. y = CMOV(y, -y, e3 XOR e4)
-  feCmov(outY, negY, e3 ^ e4)
-  feCopy(outXd, xd) // 39. return (xn, xd, y, 1)
+  F.sqr(tv2, xd) //  5. tv2 = xd^2
+  F.mul(gxd, tv2, xd) //  6. gxd = tv2 * xd
+  F.mulSmall(gx1, tv1, J) //  7. gx1 = J * tv1
+  F.mul(gx1, gx1, MINUS_J) //  8. gx1 = gx1 * x1n
+  F.add(gx1, gx1, tv2) //  9. gx1 = gx1 + tv2
+  F.mul(gx1, gx1, MINUS_J) // 10. gx1 = gx1 * x1n
+  F.sqr(tv3, gxd) // 11. tv3 = gxd^2
+  F.sqr(tv2, tv3) // 12. tv2 = tv3^2
+  F.mul(tv3, tv3, gxd) // 13. tv3 = tv3 * gxd
+  F.mul(tv3, tv3, gx1) // 14. tv3 = tv3 * gx1
+  F.mul(tv2, tv2, tv3) // 15. tv2 = tv2 * tv3
+  F.pow2523(y11, tv2) // 16. y11 = tv2^c4, c4 = (p - 5) / 8
+  F.mul(y11, y11, tv3) // 17. y11 = y11 * tv3
+  F.mul(y12, y11, C3) // 18. y12 = y11 * c3
+  F.sqr(tv2, y11) // 19. tv2 = y11^2
+  F.mul(tv2, tv2, gxd) // 20. tv2 = tv2 * gxd
+  const e1 = F.eq(tv2, gx1) // 21. e1 = tv2 == gx1
+  F.copy(y1, y12) // 22. y1 = CMOV(y12, y11, e1)
+  F.cmov(y1, y11, e1)
+  F.mul(x2n, MINUS_J, tv1) // 23. x2n = x1n * tv1
+  F.mul(y21, y11, u) // 24. y21 = y11 * u
+  F.mul(y21, y21, C2) // 25. y21 = y21 * c2
+  F.mul(y22, y21, C3) // 26. y22 = y21 * c3
+  F.mul(gx2, gx1, tv1) // 27. gx2 = gx1 * tv1
+  F.sqr(tv2, y21) // 28. tv2 = y21^2
+  F.mul(tv2, tv2, gxd) // 29. tv2 = tv2 * gxd
+  const e2 = F.eq(tv2, gx2) // 30. e2 = tv2 == gx2
+  F.copy(y2, y22) // 31. y2 = CMOV(y22, y21, e2)
+  F.cmov(y2, y21, e2)
+  F.sqr(tv2, y1) // 32. tv2 = y1^2
+  F.mul(tv2, tv2, gxd) // 33. tv2 = tv2 * gxd
+  const e3 = F.eq(tv2, gx1) // 34. e3 = tv2 == gx1
+  F.copy(outXn, x2n) // 35. xn = CMOV(x2n, x1n, e3)
+  F.cmov(outXn, MINUS_J, e3)
+  F.copy(outY, y2) // 36. y = CMOV(y2, y1, e3)
+  F.cmov(outY, y1, e3)
+  const e4 = F.sgn0(outY) // 37. e4 = sgn0(y) == 1
+  F.neg(negY, outY) // 38. y = CMOV(y, -y, e3 XOR e4)
+  F.cmov(outY, negY, e3 ^ e4)
+  F.copy(outXd, xd) // 39. return (xn, xd, y, 1)
 }
 
-/** One id's pending sum: numerator of x(Q0 + Q1) and its denominator (inverted in a batch). */
-interface Pending {
-  num: Fe
-  den: Fe
-}
+const u0 = F.alloc()
+const u1 = F.alloc()
+const xn1 = F.alloc()
+const xd1 = F.alloc()
+const yq1 = F.alloc()
+const xn2 = F.alloc()
+const xd2 = F.alloc()
+const yq2 = F.alloc()
+const a1 = F.alloc()
+const a2 = F.alloc()
+const dd = F.alloc()
+const nn = F.alloc()
+const dd2 = F.alloc()
+const s = F.alloc()
+/** expand_message_xmd's 96 bytes, written straight into the field's memory for fromBE48. */
+const UNIFORM = F.region(LEN_IN_BYTES)
+const uniform = F.bytes.subarray(UNIFORM, UNIFORM + LEN_IN_BYTES)
 
-const u0 = fe()
-const u1 = fe()
-const xn1 = fe()
-const xd1 = fe()
-const yq1 = fe()
-const xn2 = fe()
-const xd2 = fe()
-const yq2 = fe()
-const a1 = fe()
-const a2 = fe()
-const dd = fe()
-const nn = fe()
-const dd2 = fe()
-const s = fe()
-const uniform = new Uint8Array(LEN_IN_BYTES)
+const BATCH = 256
+/** Per id of a batch: numerator and denominator of x(Q0 + Q1); prefix products for the inversion. */
+const NUM = Array.from({ length: BATCH }, () => F.alloc())
+const DEN = Array.from({ length: BATCH }, () => F.alloc())
+const PREFIX = Array.from({ length: BATCH + 1 }, () => F.alloc())
+const OUT = F.region(BATCH * PSI_POINT_BYTES)
+const inv = F.alloc()
+const tmp = F.alloc()
 
 /**
- * x(Q0 + Q1) as a fraction num/den on the Montgomery curve v² = u³ + Au² + u, from
+ * x(Q0 + Q1) as a fraction NUM[i] / DEN[i] on the Montgomery curve v² = u³ + Au² + u, from
  * Q_i = (xn_i / xd_i, y_i): with D = xn2·xd1 - xn1·xd2 and N = (y2 - y1)·xd1·xd2 (so λ = N / D),
  *   x3 = λ² - A - x1 - x2 = (N²·xd1·xd2 - D²·(A·xd1·xd2 + xn1·xd2 + xn2·xd1)) / (D²·xd1·xd2).
  * D = 0 means x(Q0) = x(Q1) (probability ~2^-253): refused rather than special-cased.
  */
-function hashPending(msgEnd: number, dst: Uint8Array, out: Pending): void {
+function hashPending(msgEnd: number, dst: Uint8Array, i: number): void {
   expandXmd96(msgEnd, dst, uniform)
-  feFromBytesBE48(u0, uniform, 0)
-  feFromBytesBE48(u1, uniform, 48)
+  F.fromBE48(u0, UNIFORM)
+  F.fromBE48(u1, UNIFORM + 48)
   mapElligator2(u0, xn1, xd1, yq1)
   mapElligator2(u1, xn2, xd2, yq2)
-  feMul(a1, xn1, xd2) // xn1·xd2
-  feMul(a2, xn2, xd1) // xn2·xd1
-  feSub(dd, a2, a1) // D
-  if (feIsZero(dd) === 1) {
+  F.mul(a1, xn1, xd2) // xn1·xd2
+  F.mul(a2, xn2, xd1) // xn2·xd1
+  F.sub(dd, a2, a1) // D
+  if (F.isZero(dd) === 1) {
     throw new LowOrderPointError('hash-to-curve hit x(Q0) = x(Q1) (probability ~2^-253); refusing this id')
   }
-  feMul(s, xd1, xd2) // xd1·xd2
-  feSub(nn, yq2, yq1)
-  feMul(nn, nn, s) // N
-  feSqr(dd2, dd) // D²
-  feMul(out.den, dd2, s) // D²·xd1·xd2
-  feSqr(nn, nn) // N²
-  feMul(out.num, nn, s) // N²·xd1·xd2
-  feMulSmall(s, s, J) // A·xd1·xd2
-  feAdd(s, s, a1)
-  feAdd(s, s, a2)
-  feMul(s, s, dd2)
-  feSub(out.num, out.num, s)
+  F.mul(s, xd1, xd2) // xd1·xd2
+  F.sub(nn, yq2, yq1)
+  F.mul(nn, nn, s) // N
+  F.sqr(dd2, dd) // D²
+  F.mul(DEN[i]!, dd2, s) // D²·xd1·xd2
+  F.sqr(nn, nn) // N²
+  F.mul(NUM[i]!, nn, s) // N²·xd1·xd2
+  F.mulSmall(s, s, J) // A·xd1·xd2
+  F.add(s, s, a1)
+  F.add(s, s, a2)
+  F.mul(s, s, dd2)
+  F.sub(NUM[i]!, NUM[i]!, s)
 }
 
 function aSalt(salt: unknown): asserts salt is Uint8Array {
   aBytes(salt, PSI_SALT_BYTES, 'salt')
 }
 
-const inv = fe()
-const acc = fe()
-const tmp = fe()
-
 /**
- * Completes a batch: Montgomery's trick inverts all denominators with one inversion, then
- * out_i = num_i / den_i as canonical u-coordinates.
+ * Completes a batch: Montgomery's trick inverts all denominators with one inversion
+ * (PREFIX[i] = DEN[0]·…·DEN[i-1]), then out_i = NUM[i] / DEN[i] as canonical u-coordinates.
  */
-function finishBatch(pending: Pending[], count: number, out: Uint8Array, at: number): void {
-  // prefix[i] = den_0 · ... · den_i, kept in pending[i].den's place via a side array.
-  const prefix: Fe[] = new Array(count)
-  feCopy(acc, ONE)
-  for (let i = 0; i < count; i++) {
-    feMul(acc, acc, pending[i]!.den)
-    const p = fe()
-    feCopy(p, acc)
-    prefix[i] = p
-  }
-  feInv(inv, acc)
+function finishBatch(count: number, out: Uint8Array, at: number): void {
+  F.copy(PREFIX[0]!, ONE)
+  for (let i = 0; i < count; i++) F.mul(PREFIX[i + 1]!, PREFIX[i]!, DEN[i]!)
+  F.inv(inv, PREFIX[count]!) // 1 / (DEN[0]·…·DEN[count-1])
   for (let i = count - 1; i >= 0; i--) {
-    // inv = 1 / (den_0 ... den_i); 1/den_i = inv · prefix[i-1]
-    if (i > 0) feMul(tmp, inv, prefix[i - 1]!)
-    else feCopy(tmp, inv)
-    feMul(inv, inv, pending[i]!.den)
-    feMul(tmp, tmp, pending[i]!.num)
-    feToBytes(out, at + i * PSI_POINT_BYTES, tmp)
+    F.mul(tmp, inv, PREFIX[i]!) // 1 / DEN[i]
+    F.mul(inv, inv, DEN[i]!) // 1 / (DEN[0]·…·DEN[i-1])
+    F.mul(tmp, tmp, NUM[i]!)
+    F.toBytes(OUT + i * PSI_POINT_BYTES, tmp)
   }
+  out.set(F.bytes.subarray(OUT, OUT + count * PSI_POINT_BYTES), at)
 }
-
-const BATCH = 256
 
 /**
  * Hashes ids onto Curve25519 (RFC 9380 curve25519_XMD:SHA-512_ELL2_RO_ without the cofactor
@@ -299,10 +280,6 @@ export function hashIdsToCurve(ids: readonly string[], salt: Uint8Array): Uint8A
   aSalt(salt)
   if (!Array.isArray(ids)) throw new CryptoArgumentError('ids must be an array of strings')
   const out = new Uint8Array(ids.length * PSI_POINT_BYTES)
-  const pending: Pending[] = Array.from({ length: Math.min(BATCH, ids.length) }, () => ({
-    num: fe(),
-    den: fe()
-  }))
   for (let start = 0; start < ids.length; start += BATCH) {
     const count = Math.min(BATCH, ids.length - start)
     for (let i = 0; i < count; i++) {
@@ -312,9 +289,9 @@ export function hashIdsToCurve(ids: readonly string[], salt: Uint8Array): Uint8A
       const m = msgRoom(PSI_SALT_BYTES + 3 * id.length)
       m.set(salt, MSG_AT)
       const idAt = MSG_AT + PSI_SALT_BYTES
-      hashPending(idAt + m.write(id, idAt, 'utf8'), DST_V2, pending[i]!)
+      hashPending(idAt + m.write(id, idAt, 'utf8'), DST_V2, i)
     }
-    finishBatch(pending, count, out, start * PSI_POINT_BYTES)
+    finishBatch(count, out, start * PSI_POINT_BYTES)
   }
   return out
 }
@@ -336,38 +313,26 @@ export function hashIdToCurve(id: string, salt: Uint8Array): Uint8Array {
  * @example
  * __TEST.hashToFieldAndMap(new TextEncoder().encode('abc'), 'QUUX-V01-CS02-with-curve25519_XMD:SHA-512_ELL2_RO_')
  */
+const testScratch = [F.alloc(), F.alloc(), F.alloc(), F.alloc()] as const
 export const __TEST = Object.freeze({
   hashToFieldAndMap(msg: Uint8Array, dst: string) {
     const d = dstPrime(dst)
     msgRoom(msg.length).set(msg, MSG_AT)
     expandXmd96(MSG_AT + msg.length, d, uniform)
-    feFromBytesBE48(u0, uniform, 0)
-    feFromBytesBE48(u1, uniform, 48)
-    const q = (u: Fe) => {
-      const xn = fe()
-      const xdd = fe()
-      const y = fe()
+    F.fromBE48(u0, UNIFORM)
+    F.fromBE48(u1, UNIFORM + 48)
+    const q = (u: FeAddr) => {
+      const [xn, xdd, y, x] = testScratch
       mapElligator2(u, xn, xdd, y)
-      const x = fe()
-      feInv(x, xdd)
-      feMul(x, x, xn)
-      return { x: toBig(x), y: toBig(y) }
+      F.inv(x, xdd)
+      F.mul(x, x, xn)
+      return { x: F.toBig(x), y: F.toBig(y) }
     }
-    const res = { u: [toBig(u0), toBig(u1)], Q0: q(u0), Q1: q(u1) }
-    const pending = { num: fe(), den: fe() }
+    const res = { u: [F.toBig(u0), F.toBig(u1)], Q0: q(u0), Q1: q(u1) }
     msgRoom(msg.length).set(msg, MSG_AT)
-    hashPending(MSG_AT + msg.length, d, pending)
+    hashPending(MSG_AT + msg.length, d, 0)
     const out = new Uint8Array(32)
-    finishBatch([pending], 1, out, 0)
+    finishBatch(1, out, 0)
     return { ...res, sumX: out }
-  },
-  jConstant: J_FE
+  }
 })
-
-function toBig(a: Fe): bigint {
-  const b = new Uint8Array(32)
-  feToBytes(b, 0, a)
-  let v = 0n
-  for (let i = 31; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!)
-  return v
-}

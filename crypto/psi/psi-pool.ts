@@ -1,8 +1,8 @@
 /**
  * PSI v2 compute across worker threads: hash-to-curve + first blinding (`hashAndBlind`) and the
- * second blinding (`blind`). Per id the first costs ~65 µs (hash-to-curve) + ~60 µs (X25519) and the
- * second ~50 µs on one core here, so a million ids need minutes of CPU: the pool cuts every call into
- * chunks that idle workers pull from one queue, and assembles the answers in order.
+ * second blinding (`blind`). Per id the first costs ~25 µs (hash-to-curve) + ~55–60 µs (X25519) and
+ * the second ~55–60 µs on one core here, so a million ids need minutes of CPU: the pool cuts every
+ * call into chunks that idle workers pull from one queue, and assembles the answers in order.
  *
  * Compute only (no I/O); kept apart from hash-to-curve.ts because crypto/ is otherwise free of
  * threads. Workers are unref'd while idle, so a forgotten pool does not keep the process alive;

@@ -1,22 +1,10 @@
 /**
- * PSI v2 hashing (crypto/psi/hash-to-curve.ts): RFC 9380 Appendix J.4.1 vectors, the field
- * arithmetic against BigInt, and the property that fixes v1's leak: every hashed point is on the
+ * PSI v2 hashing (crypto/psi/hash-to-curve.ts): RFC 9380 Appendix J.4.1 vectors and the property
+ * that fixes v1's leak (its field arithmetic: tests/property/fe25519-wasm.test.ts): every hashed point is on the
  * curve, never on the twist (v1's raw hashes are on the twist about half of the time).
  */
 import { readFileSync } from 'node:fs'
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  fe,
-  feFromBigInt,
-  feFromBytesBE48,
-  feInv,
-  feMul,
-  fePow2523,
-  feSqr,
-  feSub,
-  feToBigInt
-} from '../../../crypto/psi/_fe25519.ts'
 import { blindPoints, hashIds, psiKeygen } from '../../../crypto/psi/blind.ts'
 import { __TEST, hashIdsToCurve, hashIdToCurve } from '../../../crypto/psi/hash-to-curve.ts'
 
@@ -85,64 +73,6 @@ describe('RFC 9380 curve25519_XMD:SHA-512_ELL2_RO_ (Appendix J.4.1)', () => {
       expect(times8(le(r.sumX))).toBe(BigInt(`0x${v.P.x}`))
     })
   }
-})
-
-describe('field arithmetic (12 × 22-bit Float64 limbs) agrees with BigInt', () => {
-  const elem = fc.bigInt({ min: 0n, max: P - 1n })
-  it('mul, sqr, sub, inv, pow (p-5)/8', () => {
-    fc.assert(
-      fc.property(elem, elem, (a, b) => {
-        const x = feFromBigInt(a)
-        const y = feFromBigInt(b)
-        const o = fe()
-        feMul(o, x, y)
-        expect(feToBigInt(o)).toBe((a * b) % P)
-        feSqr(o, x)
-        expect(feToBigInt(o)).toBe((a * a) % P)
-        feSub(o, x, y)
-        feMul(o, o, o)
-        expect(feToBigInt(o)).toBe((((a - b) % P) * ((a - b) % P)) % P)
-      }),
-      { numRuns: 300 }
-    )
-    fc.assert(
-      fc.property(elem, (a) => {
-        const o = fe()
-        feInv(o, feFromBigInt(a))
-        expect(feToBigInt(o)).toBe(pow(a, P - 2n))
-        fePow2523(o, feFromBigInt(a))
-        expect(feToBigInt(o)).toBe(pow(a, (P - 5n) / 8n))
-      }),
-      { numRuns: 20 }
-    )
-  })
-
-  it('edge values reduce canonically (0, p - 1, 2^255 - 1, p itself)', () => {
-    for (const v of [0n, 1n, 18n, P - 1n, P - 19n, 2n ** 254n]) {
-      const o = fe()
-      feMul(o, feFromBigInt(v), feFromBigInt(P - 1n))
-      expect(feToBigInt(o)).toBe((v * (P - 1n)) % P)
-    }
-    const pLimbs = fe()
-    let v = P
-    for (let i = 0; i < 12; i++) {
-      pLimbs[i] = Number(v & 0x3fffffn)
-      v >>= 22n
-    }
-    expect(feToBigInt(pLimbs)).toBe(0n)
-  })
-
-  it('OS2IP of 48 bytes mod p', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 48, maxLength: 48 }), (bytes) => {
-        const o = fe()
-        feFromBytesBE48(o, bytes, 0)
-        const n = BigInt(`0x${Buffer.from(bytes).toString('hex')}`)
-        expect(feToBigInt(o)).toBe(n % P)
-      }),
-      { numRuns: 200 }
-    )
-  })
 })
 
 describe('v2 hashing fixes the curve/twist bit', () => {
