@@ -35,6 +35,7 @@
  * Without WebAssembly (e.g. `node --jitless`) the same contract is met by a JS loop on Int32Arrays.
  * The regions hold keystream and an unmasked input between calls: callers wipe() when done.
  */
+import { assemble, BLOCK, br, brIf, END, get, I32, LOOP, set, uleb, WasmFunction } from './_wasm-emit.ts'
 
 /**
  * @internal Elements per region (64 KiB of 32-bit words); a multiple of 4, the SIMD lane count.
@@ -67,24 +68,7 @@ export interface RingFolder {
 const REGION_BYTES = FOLD_ELEMENTS * 4
 const PAGE_BYTES = 65536
 
-// --- A minimal WebAssembly binary writer (Core spec §5) -----------------------------------------
-const uleb = (n: number): number[] => {
-  const out: number[] = []
-  do {
-    const b = n & 0x7f
-    n >>>= 7
-    out.push(n === 0 ? b : b | 0x80)
-  } while (n !== 0)
-  return out
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()]
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body]
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]))
-
-const I32 = 0x7f
 const V128 = 0x7b
-const get = (i: number) => [0x20, ...uleb(i)] // local.get
-const set = (i: number) => [0x21, ...uleb(i)] // local.set
 const simd = (op: number) => [0xfd, ...uleb(op)]
 const ALIGN_16 = 4 // memarg alignment hint: log2(16)
 const load = (region: number) => [...simd(0x00), ALIGN_16, ...uleb(region * REGION_BYTES)] // v128.load
@@ -93,22 +77,22 @@ const splat = simd(0x11) // i32x4.splat
 const and = simd(0x4e) // v128.and
 const xor = simd(0x51) // v128.xor
 const add = simd(0xae) // i32x4.add
-const BLOCK = [0x02, 0x40] // block (no result)
-const LOOP = [0x03, 0x40] // loop (no result)
 const GE_U = [0x4f] // i32.ge_u
-const brIf = (depth: number) => [0x0d, depth]
-const br = (depth: number) => [0x0c, depth]
-const END = [0x0b]
 const ADD_16 = [0x41, 16, 0x6a] // i32.const 16, i32.add
 
 function foldModule(): Uint8Array {
   // params 0..6: bytes, f0..f3, carry, mask; local 7: i; locals 8..13: splats of params 1..6
-  const i = 7
+  const fold = new WasmFunction(
+    'fold',
+    Array.from({ length: 7 }, () => I32),
+    []
+  )
+  const i = fold.local(I32)
+  for (let p = 1; p <= 6; p++) fold.local(V128)
   const v = (p: number) => 7 + p
   const slot = (q: number) => [get(i), load(1 + q), get(v(1 + q)), xor].flat() // slot_q[i] ^ f_q
   // biome-ignore format: one line per step of the loop reads better than one token per line
-  const body = [
-    vec([[1, I32], [6, V128]]), // locals: i, then six v128
+  fold.emit(
     ...[1, 2, 3, 4, 5, 6].map((p) => [get(p), splat, set(v(p))].flat()), // splat f0..f3, carry, mask
     BLOCK, LOOP,
     get(i), get(0), GE_U, brIf(1), // while i < bytes
@@ -118,26 +102,9 @@ function foldModule(): Uint8Array {
     slot(3), get(v(5)), add, add, // + (s3 + carry)
     get(v(6)), and, store, // & mask -> acc
     get(i), ADD_16, set(i), // i += 16
-    br(0), END, END, END
-  ].flat()
-  const pages = (5 * REGION_BYTES) / PAGE_BYTES
-  const i32s = (n: number) => vec(Array.from({ length: n }, () => [I32]))
-  return new Uint8Array(
-    [
-      [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
-      section(1, vec([[0x60, ...i32s(7), ...i32s(0)]])), // types: (i32 x7) -> ()
-      section(3, vec([[0]])), // function 0 has type 0
-      section(5, vec([[0x00, ...uleb(pages)]])), // memory 0: min pages, no max
-      section(
-        7,
-        vec([
-          [...name('fold'), 0x00, 0],
-          [...name('m'), 0x02, 0]
-        ])
-      ), // exports
-      section(10, vec([[...uleb(body.length), ...body]])) // code
-    ].flat()
+    br(0), END, END
   )
+  return assemble([fold], (5 * REGION_BYTES) / PAGE_BYTES)
 }
 
 // @types/node does not declare the WebAssembly namespace (it comes with lib.dom); type what we use

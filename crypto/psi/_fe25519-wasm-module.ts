@@ -14,7 +14,7 @@
  * multiplication's bound, so every stored element is a valid input to every operation. Only
  * toBytes reduces fully below p (ref10 fe_tobytes); equality, zero and parity go through it.
  *
- * The module is generated below (./_wasm-emit.ts) from these rules: straight-line code, no branch
+ * The module is generated below (../_wasm-emit.ts) from these rules: straight-line code, no branch
  * and no memory access that depends on a field value. Its shape, e.g. for mul:
  *
  *   (func $mul (export "mul") (param $o i32) (param $a i32) (param $b i32)
@@ -67,7 +67,7 @@ import {
   set,
   tee,
   WasmFunction
-} from './_wasm-emit.ts'
+} from '../_wasm-emit.ts'
 
 /** Limbs per element. */
 export const N = 10

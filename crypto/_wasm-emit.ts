@@ -1,7 +1,8 @@
 /**
- * @internal A minimal WebAssembly binary writer (Core spec 2.0, chapter 5 "Binary Format") for the
- * straight-line integer code of ./_fe25519-wasm.ts: named opcodes, functions with typed locals, one
- * exported memory. Only what that module needs; no validation beyond the engine's own.
+ * @internal A minimal WebAssembly binary writer (Core spec 2.0, chapter 5 "Binary Format") for our
+ * two generated modules, the field arithmetic of ./psi/_fe25519-wasm.ts and the SIMD fold of
+ * ./_ring-fold.ts: named opcodes, functions with typed locals, one exported memory. Only what those
+ * modules need; no validation beyond the engine's own.
  */
 
 /** Instruction bytes. */
