@@ -1,6 +1,6 @@
 /** What a PSI session at one party takes and returns (node/runners/psi-session.ts). */
 import type { PsiPool } from '../../crypto/psi/psi-pool.ts'
-import type { PsiLocalParams } from '../../protocols/psi/party.ts'
+import type { PsiLocalParams } from '../../protocols/psi/party-state.ts'
 import type { PsiReveal } from '../../protocols/psi/plan.ts'
 import type { Transport } from '../../protocols/transport.ts'
 import type { AuditLog } from '../../platform/audit/audit-log.ts'

@@ -22,7 +22,7 @@ import type {
   PsiUnshuffle
 } from '../../protocols/psi/messages.ts'
 import { psiPartyMachine } from '../../protocols/psi/party.ts'
-import type { PsiPartyInput, PsiPartyOutput, PsiPartyState } from '../../protocols/psi/party.ts'
+import type { PsiPartyInput, PsiPartyOutput, PsiPartyState } from '../../protocols/psi/party-state.ts'
 import { batchCount } from '../../protocols/psi/plan.ts'
 import type { PsiPlan } from '../../protocols/psi/plan.ts'
 import { permutePacked, randomPermutation } from '../../protocols/psi/permutation.ts'

@@ -31,7 +31,6 @@ import type {
   PsiPartyState
 } from './party-state.ts'
 
-export { PSI_PHASES, PSI_TRANSITIONS } from './party-state.ts'
 export type {
   PsiBatchAction,
   PsiLocalParams,

@@ -7,8 +7,9 @@ import { PSI_V2_LABEL } from '../../../crypto/psi/hash-to-curve.ts'
 import { assertTransition, isTransitionAllowed, PhaseError, phasesOf } from '../../../protocols/machine.ts'
 import { packPositions } from '../../../protocols/psi/messages.ts'
 import type { PsiOpen } from '../../../protocols/psi/messages.ts'
-import { PSI_PHASES, PSI_TRANSITIONS, psiPartyMachine } from '../../../protocols/psi/party.ts'
-import type { PsiLocalParams, PsiPartyState } from '../../../protocols/psi/party.ts'
+import { psiPartyMachine } from '../../../protocols/psi/party.ts'
+import { PSI_PHASES, PSI_TRANSITIONS } from '../../../protocols/psi/party-state.ts'
+import type { PsiLocalParams, PsiPartyState } from '../../../protocols/psi/party-state.ts'
 import { psiSaltCommitment } from '../../../protocols/psi/plan.ts'
 
 const WORKING = ['start', 'batch', 'result', 'unshuffle']
