@@ -31,13 +31,6 @@ import type {
   PsiPartyState
 } from './party-state.ts'
 
-export type {
-  PsiBatchAction,
-  PsiLocalParams,
-  PsiPartyInput,
-  PsiPartyOutput,
-  PsiPartyState
-} from './party-state.ts'
 import {
   assertPlanShape,
   batchCount,
