@@ -118,15 +118,16 @@ export function unmaskStep(state: ParticipantState, req: UnmaskRequest): Partici
     }
     if (!relevant.has(peer)) continue
     // My own signature needs no check: `signed` is the set this state recorded when I signed it.
-    if (peer !== state.self && !checkPairMac(state.auth, peer, payload, mac)) {
-      if (!verifyPeerSignature(peer, payload, sig)) {
+    if (peer !== state.self) {
+      if (checkPairMac(state.auth, peer, payload, mac)) macChecks++
+      else if (verifyPeerSignature(peer, payload, sig)) signatureChecks++
+      else {
         throw new SecaggUnmaskRefusedError(
           'signatures',
           `the consistency signature of ${peer} does not verify`
         )
       }
-      signatureChecks++
-    } else if (peer !== state.self) macChecks++
+    }
     signers.add(peer)
   }
   for (const [p, hs] of holdersByPeer) {
