@@ -100,7 +100,7 @@ export async function runVerticalParty(
         rows: ctx.slice.rows
       }
       const last = r.history.at(-1)
-      if (last !== undefined) metrics.trainLoss = last.trainLoss
+      if (last?.trainLoss !== undefined) metrics.trainLoss = last.trainLoss
       if (r.epsilon !== undefined) metrics.epsilon = r.epsilon
       return { model: r.model, kind: 'vertical-logreg', params: lrParams(r.model), metrics }
     }

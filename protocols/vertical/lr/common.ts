@@ -16,7 +16,10 @@ export interface VerticalLrModel {
   intercept?: number
   role: 'label' | 'feature'
   sessionId: string
-  /** Feature parties of a DP run: rows were clipped to this L2 norm in training; scoring clips too. */
+  /**
+   * DP runs: rows were clipped to this L2 norm in training (the label party's rows [x | 1], the
+   * intercept's column included); scoring clips the same way.
+   */
   clipNorm?: number
 }
 

@@ -291,8 +291,9 @@ export async function runVerticalLrFeature(
         const product = maskedMatvec(r, xb, rows.length, d, s.labelGalois, s.labelKey!, s.plan.maskBits, rng)
         s.masks = product.masks
         const cross = encryptToBytes(s.own.publicKey, padTo(s.u!, s.he.slotCount))
+        // not under DP: the label party does not report the noiseless loss
         const loss =
-          s.plan.lossParty === roles.self.peer
+          s.plan.lossParty === roles.self.peer && s.plan.dp === null
             ? encryptedSumOfSquares(r, s.labelRelin!, s.labelGalois, s.labelKey!)
             : undefined
         return encodeVlr({

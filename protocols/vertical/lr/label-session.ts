@@ -23,7 +23,7 @@ import type { VerticalEvalMetrics } from './common.ts'
 import { sigmoid } from './common.ts'
 import { VerticalLrAbortedError, VerticalLrInputError, VerticalLrPlanError } from './errors.ts'
 import type { VerticalLrPlan } from './options.ts'
-import { testRowsOf, vlrEpsilon } from './options.ts'
+import { testRowsOf, vlrEpsilon, vlrReleasesPerBatch } from './options.ts'
 import {
   AckReply,
   bytesF64,
@@ -152,7 +152,8 @@ export async function exchangeKeys(
 
 /**
  * Charges epoch `epoch` (0-based) before its first release: ε(e+1) − ε(e), and δ on the first epoch.
- * One epoch = one Gaussian release per feature party, each row once (vlrEpsilon's model).
+ * One epoch = per batch one Gaussian release per feature party plus the label party's own noisy
+ * gradient, each row in one batch (vlrEpsilon's model).
  */
 export async function chargeEpoch(
   ctx: VerticalPartyContext,
@@ -167,22 +168,22 @@ export async function chargeEpoch(
     epsilon: eps(epoch + 1) - eps(epoch),
     delta: epoch === 0 ? plan.dp.delta : 0,
     mechanism: `vertical-lr/label-gaussian z=${plan.dp.noiseMultiplier} epoch ${epoch + 1}`,
-    event: selfComposedEvent(gaussianEvent(plan.dp.noiseMultiplier), featureParties)
+    event: selfComposedEvent(gaussianEvent(plan.dp.noiseMultiplier), vlrReleasesPerBatch(featureParties))
   })
 }
 
 /**
  * The held-out evaluation: the feature parties reveal their partial scores of the test rows only; the
- * label party adds its own and computes the metrics.
+ * label party adds its own (`xL`: its rows [x | 1], clipped as in training) and computes the metrics.
  */
 export async function evaluateHeldOut(
   call: LabelCall,
   peers: readonly Peer[],
   plan: VerticalLrPlan,
   slice: VerticalPartyContext['slice'],
+  xL: Float64Array,
   wL: Float64Array
 ): Promise<VerticalEvalMetrics> {
-  const dL = slice.cols
   const y = slice.y!
   const testRows = testRowsOf(plan.testRows)
   const scores = await Promise.all(
@@ -200,11 +201,11 @@ export async function evaluateHeldOut(
       return s
     })
   )
-  const uTest = partialScores(slice.x, dL, wL, testRows)
+  const uTest = partialScores(xL, slice.cols + 1, wL, testRows)
   const probs = new Float64Array(testRows.length)
   const labels = new Float64Array(testRows.length)
   for (let k = 0; k < testRows.length; k++) {
-    let z = uTest[k]! + wL[dL]!
+    let z = uTest[k]!
     for (const s of scores) z += s[k]!
     probs[k] = sigmoid(z)
     labels[k] = y[testRows[k]!]!

@@ -40,7 +40,7 @@ import {
   UpdateReply,
   VLR_WIRE_VERSION
 } from './messages.ts'
-import { createOptimizer, gatherRows, partialScores } from './optimizer.ts'
+import { createOptimizer, gatherRows, partialScores, withInterceptColumn } from './optimizer.ts'
 
 /** Inputs of {@link runVerticalLrLabel}. */
 export type VerticalLrLabelContext = VerticalPartyContext & {
@@ -54,9 +54,10 @@ export interface VerticalLrLabelResult {
   model: VerticalLrModel
   /**
    * trainLoss, mean over the epoch's rows: `taylor`, the second-order Taylor loss; `anchored`, the
-   * squared error of the linearized probabilities (linearization.ts batchLoss).
+   * squared error of the linearized probabilities (linearization.ts batchLoss). Absent under DP: it
+   * is an exact function of the labels, and not computed.
    */
-  history: Array<{ epoch: number; trainLoss: number }>
+  history: Array<{ epoch: number; trainLoss?: number }>
   test: VerticalEvalMetrics
   /** ε of the run at the plan's δ (DP runs only). */
   epsilon?: number
@@ -162,14 +163,16 @@ async function train(
   const rng = createRandomSource()
   await exchangeKeys(ctx, call, he, keys, plan, features, peers)
 
-  const wL = new Float64Array(dL + 1) // [weights..., intercept]
+  // rows [x | 1] and weights [w | b]: under DP the rows are clipped, ones column included (options.ts)
+  const xL = withInterceptColumn(slice.x, slice.rows, dL, plan.dp?.clipNorm)
+  const wL = new Float64Array(dL + 1)
   const trainRows = plan.testRows.reduce((n, f) => n + (f === 0 ? 1 : 0), 0)
   let pos = 0
   for (let i = 0; i < y.length; i++) if (plan.testRows[i] === 0) pos += y[i]!
   const rate = Math.min(Math.max(pos / trainRows, 1e-3), 1 - 1e-3)
   wL[dL] = Math.log(rate / (1 - rate))
   const opt = createOptimizer(plan.optimizer, plan.learningRate, dL + 1)
-  const history: Array<{ epoch: number; trainLoss: number }> = []
+  const history: Array<{ epoch: number; trainLoss?: number }> = []
   const multi = features.length > 1
   let step = 0
   for (let epoch = 0; epoch < plan.epochs; epoch++) {
@@ -178,7 +181,7 @@ async function train(
     let lossRows = 0
     for (const rows of epochBatches(plan, epoch)) {
       const B = rows.length
-      const zL = partialScores(slice.x, dL, wL, rows).map((u) => u + wL[dL]!)
+      const zL = partialScores(xL, dL + 1, wL, rows)
       const { a, c } = linearize(
         plan.approximation,
         zL,
@@ -207,12 +210,10 @@ async function train(
         )
       )
       // the cross-term matrix diag(c)·[X_L | 1] / B
-      const xb = gatherRows(slice.x, dL, rows, 1 / B)
+      const xb = gatherRows(xL, dL + 1, rows, 1 / B)
       const mL = new Float64Array(B * (dL + 1))
-      for (let k = 0; k < B; k++) {
-        for (let j = 0; j < dL; j++) mL[k * (dL + 1) + j] = c[k]! * xb[k * dL + j]!
-        mL[k * (dL + 1) + dL] = c[k]! / B
-      }
+      for (let k = 0; k < B; k++)
+        for (let j = 0; j <= dL; j++) mL[k * (dL + 1) + j] = c[k]! * xb[k * (dL + 1) + j]!
       const crossSums = await Promise.all(
         peers.map(async (p, i) => {
           const g = grads[i]!
@@ -238,28 +239,43 @@ async function train(
           return unmask(dL + 1, masked, cross.masks, he.slotCount)
         })
       )
-      const loss = grads.find((_, i) => peers[i]!.party.peer === plan.lossParty)?.loss
-      if (loss === undefined) throw new VerticalLrInputError('the loss party did not return the batch loss')
-      lossSum += batchLoss(plan.approximation, decryptScalar(he, keys.secretKey, loss), B)
-      lossRows += B
+      if (plan.dp === null) {
+        const loss = grads.find((_, i) => peers[i]!.party.peer === plan.lossParty)?.loss
+        if (loss === undefined) throw new VerticalLrInputError('the loss party did not return the batch loss')
+        lossSum += batchLoss(plan.approximation, decryptScalar(he, keys.secretKey, loss), B)
+        lossRows += B
+      }
       // gradient of the label party's slice and the intercept: [X_L | 1]ᵀ (a + c ⊙ Σ_p u_p) / B
       const g = new Float64Array(dL + 1)
       for (let k = 0; k < B; k++) {
         const ak = a[k]!
-        for (let j = 0; j < dL; j++) g[j] = g[j]! + xb[k * dL + j]! * ak
-        g[dL] = g[dL]! + ak / B
+        for (let j = 0; j <= dL; j++) g[j] = g[j]! + xb[k * (dL + 1) + j]! * ak
       }
       for (const cs of crossSums) for (let j = 0; j <= dL; j++) g[j] = g[j]! + cs[j]!
+      // noised like the feature parties' gradients: the next batches' a and c depend on wL
+      if (plan.dp !== null) {
+        const noise = fillGaussian(
+          new Float64Array(dL + 1),
+          (plan.dp.noiseMultiplier * plan.dp.clipNorm) / B,
+          rng
+        )
+        for (let j = 0; j <= dL; j++) g[j] = g[j]! + noise[j]!
+      }
       for (let j = 0; j < dL; j++) g[j] = g[j]! + plan.l2 * wL[j]!
       opt.step(wL, g)
       step++
     }
-    const trainLoss = lossSum / lossRows
-    history.push({ epoch: epoch + 1, trainLoss })
-    ctx.onProgress?.({ phase: 'train', step: epoch + 1, of: plan.epochs, metrics: { trainLoss } })
+    if (plan.dp === null) {
+      const trainLoss = lossSum / lossRows
+      history.push({ epoch: epoch + 1, trainLoss })
+      ctx.onProgress?.({ phase: 'train', step: epoch + 1, of: plan.epochs, metrics: { trainLoss } })
+    } else {
+      history.push({ epoch: epoch + 1 })
+      ctx.onProgress?.({ phase: 'train', step: epoch + 1, of: plan.epochs })
+    }
   }
 
-  const test = await evaluateHeldOut(call, peers, plan, slice, wL)
+  const test = await evaluateHeldOut(call, peers, plan, slice, xL, wL)
   await Promise.all(
     peers.map(async (p) => decodeVlr(AckReply, await call(p.party, { phase: 'done' }), 'done ack'))
   )
@@ -269,7 +285,8 @@ async function train(
     weights: Array.from(wL.subarray(0, dL)),
     intercept: wL[dL]!,
     role: 'label',
-    sessionId: ctx.sessionId
+    sessionId: ctx.sessionId,
+    ...(plan.dp === null ? {} : { clipNorm: plan.dp.clipNorm })
   }
   return { model, history, test, ...(plan.dp === null ? {} : { epsilon: plan.dp.epsilon }) }
 }

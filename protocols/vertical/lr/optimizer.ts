@@ -77,3 +77,22 @@ export function clipRows(x: Float64Array, rows: number, cols: number, clip: numb
   }
   return out
 }
+
+/**
+ * The label party's rows [x_i | 1] (the intercept's ones column appended), each clipped to L2 norm
+ * ≤ clip when given: under DP its gradient is [X_L | 1]ᵀ r / B and the ones column counts towards
+ * the sensitivity like any feature.
+ */
+export function withInterceptColumn(
+  x: Float64Array,
+  rows: number,
+  cols: number,
+  clip?: number
+): Float64Array {
+  const out = new Float64Array(rows * (cols + 1))
+  for (let i = 0; i < rows; i++) {
+    out.set(x.subarray(i * cols, (i + 1) * cols), i * (cols + 1))
+    out[i * (cols + 1) + cols] = 1
+  }
+  return clip === undefined ? out : clipRows(out, rows, cols + 1, clip)
+}

@@ -1,14 +1,17 @@
 /**
  * Options, the announced plan, the public batch schedule and the DP calibration of vertical LR.
  *
- * DP model (label protection): the released values are the feature parties' noisy gradients
- * X_pᵀ r / B + N(0, (z·C/B)²). Neighbouring datasets differ in one label; a label changes r_i by
- * exactly 1 (r_i = a_i + c_i·s_i, a label moves a_i by 1, linearization.ts), and feature rows are clipped to L2 norm C by their owners,
- * so the L2 sensitivity of X_pᵀ r is C. A row is in exactly one batch per epoch (disjoint batches:
- * the other batches of the epoch do not depend on its label except through earlier releases, i.e.
- * adaptive parallel composition), and each batch makes one release per feature party, so a row's
- * privacy loss is epochs × featureParties Gaussian mechanisms of multiplier z (RDP composition; no
- * amplification by sampling is claimed, the batch order is public).
+ * DP model (label protection): every gradient of a batch is released noisy, the feature parties'
+ * X_pᵀ r / B and the label party's own [X_L | 1]ᵀ r / B, each + N(0, (z·C/B)²) per coordinate.
+ * Neighbouring datasets differ in one label; a label changes r_i by exactly 1 (r_i = a_i + c_i·s_i, a
+ * label moves a_i by 1, linearization.ts), and every party's rows (the label party's with the
+ * intercept's ones column) are clipped to L2 norm C by their owners, so each gradient has L2
+ * sensitivity C. L's own update must be noisy too: its weights set the next batches' a_i and c_i, so
+ * an exact update would carry every label into later releases. With it noisy, every party's weights
+ * are post-processing of earlier noisy releases, a row is in exactly one batch per epoch (adaptive
+ * parallel composition) and each batch is featureParties + 1 Gaussian mechanisms on its labels: a
+ * row's privacy loss is epochs × (featureParties + 1) Gaussian mechanisms of multiplier z (RDP
+ * composition; no amplification by sampling is claimed, the batch order is public).
  */
 import { createRdpAccountant } from '../../../crypto/dp/accountants/rdp.ts'
 import { gaussianEvent } from '../../../crypto/dp/events.ts'
@@ -105,8 +108,13 @@ function intIn(v: unknown, min: number, max: number, what: string): number {
   return v
 }
 
+/** Gaussian releases per batch: one gradient per feature party and the label party's own. */
+export function vlrReleasesPerBatch(featureParties: number): number {
+  return featureParties + 1
+}
+
 /**
- * ε of a run: epochs × featureParties Gaussian releases of multiplier z per row, at `delta`.
+ * ε of a run: epochs × (featureParties + 1) Gaussian releases of multiplier z per row, at `delta`.
  *
  * @example
  * vlrEpsilon({ noiseMultiplier: 4, epochs: 5, featureParties: 2, delta: 1e-5 })
@@ -117,8 +125,8 @@ export function vlrEpsilon(p: {
   featureParties: number
   delta: number
 }) {
-  const count = p.epochs * p.featureParties
-  if (count === 0) return 0
+  const count = p.epochs * vlrReleasesPerBatch(p.featureParties)
+  if (p.epochs === 0) return 0
   return createRdpAccountant().compose(gaussianEvent(p.noiseMultiplier), count).epsilon(p.delta)
 }
 

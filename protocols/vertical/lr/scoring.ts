@@ -27,7 +27,7 @@ import {
   u32Bytes,
   VLR_WIRE_VERSION
 } from './messages.ts'
-import { clipRows, partialScores } from './optimizer.ts'
+import { clipRows, gatherRows, partialScores, withInterceptColumn } from './optimizer.ts'
 
 function checkModel(model: VerticalLrModel, cols: number, role: 'label' | 'feature'): void {
   if (model?.kind !== 'vertical-logreg' || model.role !== role)
@@ -36,6 +36,10 @@ function checkModel(model: VerticalLrModel, cols: number, role: 'label' | 'featu
     throw new VerticalLrPlanError(`the model has ${model.weights.length} weights, the slice ${cols} columns`)
   if (role === 'label' && !Number.isFinite(model.intercept))
     throw new VerticalLrPlanError('the label model needs an intercept')
+}
+
+function iota(n: number): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => i)
 }
 
 function checkRows(rows: Uint32Array, n: number): void {
@@ -121,10 +125,18 @@ export async function scoreVerticalLabel(
       }
     })
   )
-  const own = partialScores(ctx.slice.x, ctx.slice.cols, Float64Array.from(ctx.model.weights), ctx.rows)
-  const out = new Float64Array(ctx.rows.length)
+  const n = ctx.rows.length
+  const cols = ctx.slice.cols
+  const xL = withInterceptColumn(gatherRows(ctx.slice.x, cols, ctx.rows), n, cols, ctx.model.clipNorm)
+  const own = partialScores(
+    xL,
+    cols + 1,
+    Float64Array.from([...ctx.model.weights, ctx.model.intercept!]),
+    iota(n)
+  )
+  const out = new Float64Array(n)
   for (let k = 0; k < out.length; k++) {
-    let z = own[k]! + ctx.model.intercept!
+    let z = own[k]!
     for (const p of parts) z += p[k]!
     out[k] = sigmoid(z)
   }

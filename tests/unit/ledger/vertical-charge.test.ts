@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest'
+import { createRdpAccountant } from '../../../crypto/dp/accountants/rdp.ts'
 import { gaussianEvent, selfComposedEvent } from '../../../crypto/dp/events.ts'
 import { createLedger } from '../../../node/ledger/ledger.ts'
 import { ledgerCharge } from '../../../node/vertical/charge.ts'
-import { vlrEpsilon } from '../../../protocols/vertical/lr/options.ts'
+import { vlrEpsilon, vlrReleasesPerBatch } from '../../../protocols/vertical/lr/options.ts'
 import { memoryNode } from '../../helpers/memory-node.ts'
 
 /**
- * A vertical LR run charges its ε epoch by epoch, each charge carrying the epoch's Gaussian events;
- * the ledger composes them to exactly the run's ε (as pure-DP stand-ins the same increments composed
- * to less than was spent: 6.55 booked for a run of 6.61).
+ * A vertical LR run charges its ε epoch by epoch, each charge carrying the epoch's Gaussian events
+ * (one per feature party and the label party's own noisy gradient); the ledger composes them to
+ * exactly the run's ε (as pure-DP stand-ins the same increments composed to less than was spent).
  */
 describe('vertical charges on the ledger', () => {
   const z = 3
@@ -22,6 +23,20 @@ describe('vertical charges on the ledger', () => {
       vlrEpsilon({ noiseMultiplier: z, epochs: e, featureParties: features, delta })
   )
   const total = vlrEpsilon({ noiseMultiplier: z, epochs, featureParties: features, delta })
+  // what the protocol's chargeEpoch books per epoch
+  const epochEvent = selfComposedEvent(gaussianEvent(z), vlrReleasesPerBatch(features))
+
+  it('a run is epochs × (feature parties + 1) Gaussian mechanisms', () => {
+    expect(vlrReleasesPerBatch(features)).toBe(features + 1)
+    const direct = createRdpAccountant()
+      .compose(gaussianEvent(z), epochs * (features + 1))
+      .epsilon(delta)
+    expect(total).toBeCloseTo(direct, 12)
+    const featuresOnly = createRdpAccountant()
+      .compose(gaussianEvent(z), epochs * features)
+      .epsilon(delta)
+    expect(total).toBeGreaterThan(featuresOnly * 1.1)
+  })
 
   async function book(cap: number): Promise<{ spent: number; refusedAt?: number }> {
     const { store, audit } = await memoryNode()
@@ -39,7 +54,7 @@ describe('vertical charges on the ledger', () => {
           epsilon,
           delta: e === 0 ? delta : 0,
           mechanism: 'gaussian',
-          event: selfComposedEvent(gaussianEvent(z), features)
+          event: epochEvent
         })
       } catch {
         return { spent: (await ledger.report({ dataset: 'credit' })).spent.epsilon, refusedAt: e }
