@@ -5,7 +5,12 @@
 import { unpack } from 'msgpackr'
 import { createLoopbackNetwork } from '../../simulations/loopback-transport.ts'
 import type { LoopbackHooks, LoopbackNetwork } from '../../simulations/loopback-transport.ts'
-import { runVerticalLrFeature, runVerticalLrLabel } from '../../protocols/vertical/lr/index.ts'
+import {
+  runVerticalLrFeature,
+  runVerticalLrLabel,
+  scoreVerticalLabel,
+  serveVerticalScores
+} from '../../protocols/vertical/lr/index.ts'
 import type {
   VerticalLrLabelResult,
   VerticalLrModel,
@@ -79,4 +84,39 @@ export async function runLrSession(
   })
   const [l, ...f] = await Promise.all([label, ...features])
   return { label: l, features: f, net, parties, ms: performance.now() - t0, sent }
+}
+
+/**
+ * Federated scoring of the held-out rows with a finished session's models (every feature party
+ * serves its partial scores, the label party combines): probabilities and labels, row for row.
+ */
+export async function scoreTestRows(
+  data: VerticalTestData,
+  run: LrSessionResult
+): Promise<{ probs: Float64Array; labels: number[] }> {
+  const stops = await Promise.all(
+    data.parties.slice(1).map((p, i) =>
+      serveVerticalScores({
+        transport: run.net.transport(p.name),
+        sessionId: 'score',
+        parties: run.parties,
+        slice: p.slice,
+        model: run.features[i]!.model
+      })
+    )
+  )
+  const rows = Uint32Array.from([...data.testRows.keys()].filter((i) => data.testRows[i] === 1))
+  try {
+    const probs = await scoreVerticalLabel({
+      transport: run.net.transport(data.parties[0]!.name),
+      sessionId: 'score',
+      parties: run.parties,
+      slice: data.parties[0]!.slice,
+      model: run.label.model,
+      rows
+    })
+    return { probs, labels: Array.from(rows, (r) => data.parties[0]!.slice.y![r]!) }
+  } finally {
+    await Promise.all(stops.map((s) => s()))
+  }
 }

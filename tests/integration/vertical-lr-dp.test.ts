@@ -4,10 +4,9 @@ import { composeAll } from '../../crypto/dp/budget.ts'
 import type { DpEvent } from '../../crypto/dp/events.ts'
 import { gaussianEvent } from '../../crypto/dp/events.ts'
 import { exactAuc, exactLogLoss } from '../../protocols/evaluation/exact-metrics.ts'
-import { scoreVerticalLabel, serveVerticalScores } from '../../protocols/vertical/lr/index.ts'
 import type { VerticalLrOptions } from '../../protocols/vertical/lr/index.ts'
 import { loadVerticalData } from '../helpers/vertical-data.ts'
-import { runLrSession } from '../helpers/vertical-lr-session.ts'
+import { runLrSession, scoreTestRows } from '../helpers/vertical-lr-session.ts'
 
 // Under label DP every batch releases |F| + 1 noisy gradients (each feature party's and the label
 // party's own, which sets the next batches' residuals): the run is epochs × (|F| + 1) Gaussian
@@ -79,28 +78,7 @@ describe('vertical LR on credit_data with label DP (loopback)', () => {
     // the label party's model keeps C: scoring clips its rows [x | 1] as training and evaluation did
     expect(model.clipNorm).toBe(4)
     expect(run.features.every((f) => f.model.clipNorm === 4)).toBe(true)
-    const stops = await Promise.all(
-      data.parties.slice(1).map((p, i) =>
-        serveVerticalScores({
-          transport: run.net.transport(p.name),
-          sessionId: 'score',
-          parties: run.parties,
-          slice: p.slice,
-          model: run.features[i]!.model
-        })
-      )
-    )
-    const rows = Uint32Array.from([...data.testRows.keys()].filter((i) => data.testRows[i] === 1))
-    const probs = await scoreVerticalLabel({
-      transport: run.net.transport(data.parties[0]!.name),
-      sessionId: 'score',
-      parties: run.parties,
-      slice: data.parties[0]!.slice,
-      model,
-      rows
-    })
-    await Promise.all(stops.map((s) => s()))
-    const labels = Array.from(rows, (r) => data.parties[0]!.slice.y![r]!)
+    const { probs, labels } = await scoreTestRows(data, run)
     expect(exactAuc(probs, labels)).toBeCloseTo(test.auc, 10)
     expect(exactLogLoss(probs, labels)).toBeCloseTo(test.logLoss, 10)
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { exactAuc } from '../../protocols/evaluation/exact-metrics.ts'
-import { scoreVerticalLabel, serveVerticalScores } from '../../protocols/vertical/lr/index.ts'
 import type { VerticalLrOptions } from '../../protocols/vertical/lr/index.ts'
 import { loadVerticalData } from '../helpers/vertical-data.ts'
-import { runLrSession } from '../helpers/vertical-lr-session.ts'
+import { runLrSession, scoreTestRows } from '../helpers/vertical-lr-session.ts'
 
 interface Baseline {
   test_auc: number
@@ -45,28 +44,7 @@ describe('vertical LR on credit_data (loopback, 1 label + 2 feature parties)', (
     expect(run.sent.at(-1)).toBe('done')
 
     // federated scoring of the test rows reproduces the evaluation
-    const stops = await Promise.all(
-      data.parties.slice(1).map((p, i) =>
-        serveVerticalScores({
-          transport: run.net.transport(p.name),
-          sessionId: 'score',
-          parties: run.parties,
-          slice: p.slice,
-          model: run.features[i]!.model
-        })
-      )
-    )
-    const rows = Uint32Array.from([...data.testRows.keys()].filter((i) => data.testRows[i] === 1))
-    const probs = await scoreVerticalLabel({
-      transport: run.net.transport(data.parties[0]!.name),
-      sessionId: 'score',
-      parties: run.parties,
-      slice: data.parties[0]!.slice,
-      model,
-      rows
-    })
-    const labels = Array.from(rows, (r) => data.parties[0]!.slice.y![r]!)
+    const { probs, labels } = await scoreTestRows(data, run)
     expect(exactAuc(probs, labels)).toBeCloseTo(test.auc, 10)
-    await Promise.all(stops.map((s) => s()))
   }, 240_000)
 })
