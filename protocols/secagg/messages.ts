@@ -13,6 +13,7 @@
  *   cut by the transport before they are buffered;
  * - the masked-input reply: MAX_VECTOR_BYTES (one frame: d·4 bytes for k <= 32, so d <= 16.7M).
  */
+import { decodeFrame } from '../wire/decode.ts'
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
 import { SHAMIR_MAX_SHARES, SHAMIR_SHARE_BYTES } from '../../crypto/shamir.ts'
@@ -20,7 +21,7 @@ import { ED25519_SIGNATURE_BYTES } from '../../crypto/sign.ts'
 import { X25519_KEY_BYTES } from '../../crypto/agreement.ts'
 import { ringElementBytes } from '../../crypto/ring.ts'
 import type { RingVector } from '../../crypto/ring.ts'
-import { MalformedMessageError, MessageTooLargeError } from '../errors.ts'
+import { MalformedMessageError } from '../errors.ts'
 import { MAX_VECTOR_BYTES } from '../ids.ts'
 import { SecaggVectorLengthError } from './errors.ts'
 import { MAX_SECAGG_PARTIES } from './neighbours.ts'
@@ -186,26 +187,13 @@ export function encodeSecagg(message: SecaggRequest | SecaggReply): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
 }
 
-function decode<T>(schema: z.ZodType<T>, frame: Uint8Array, max: number, what: string): T {
-  if (!(frame instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (frame.length > max) {
-    throw new MessageTooLargeError(`${what} of ${frame.length} bytes exceeds the ${max}-byte secagg limit`)
-  }
-  let raw: unknown
-  try {
-    raw = packr.unpack(frame)
-  } catch {
-    throw new MalformedMessageError(`${what} is not valid msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue?.path.length ? issue.path.join('.') : 'message'
-    throw new MalformedMessageError(
-      `${what} does not match the secagg schema at ${where}: ${issue?.message ?? 'invalid'}`
-    )
-  }
-  return parsed.data
+function decode<S extends z.ZodType>(
+  schema: S,
+  frame: Uint8Array,
+  maxBytes: number,
+  what: string
+): z.infer<S> {
+  return decodeFrame(frame, schema, { maxBytes, what })
 }
 
 /**

@@ -20,6 +20,7 @@
  * Size caps, checked before decoding: requests carrying parameters (fit, eval, publish) and a
  * plaintext `ready` reply: MAX_VECTOR_BYTES; everything else MAX_TRAIN_CONTROL_BYTES.
  */
+import { decodeFrame } from '../wire/decode.ts'
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
 import { MalformedMessageError, MessageTooLargeError } from '../errors.ts'
@@ -263,31 +264,12 @@ function decode<T extends { kind: string }>(
   capOf: (m: T) => number,
   what: string
 ): T {
-  if (!(frame instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (frame.length > MAX_VECTOR_BYTES)
-    throw new MessageTooLargeError(
-      `${what} of ${frame.length} bytes exceeds the ${MAX_VECTOR_BYTES}-byte limit`
-    )
-  let raw: unknown
-  try {
-    raw = packr.unpack(frame)
-  } catch {
-    throw new MalformedMessageError(`${what} is not valid msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue?.path.length ? issue.path.join('.') : 'message'
-    throw new MalformedMessageError(
-      `${what} does not match the training schema at ${where}: ${issue?.message ?? 'invalid'}`
-    )
-  }
-  const cap = capOf(parsed.data)
+  // Every frame is first held to the largest cap, then to its own kind's.
+  const message = decodeFrame(frame, schema, { maxBytes: MAX_VECTOR_BYTES, what })
+  const cap = capOf(message)
   if (frame.length > cap)
-    throw new MessageTooLargeError(
-      `a ${parsed.data.kind} ${what} of ${frame.length} bytes exceeds ${cap} bytes`
-    )
-  return parsed.data
+    throw new MessageTooLargeError(`a ${message.kind} ${what} of ${frame.length} bytes exceeds ${cap} bytes`)
+  return message
 }
 
 /**

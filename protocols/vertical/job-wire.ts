@@ -16,9 +16,10 @@
  *
  * Nothing here carries rows, ids or weights: metrics are aggregate numbers of the label party.
  */
+import { decodeFrame } from '../wire/decode.ts'
 import { Packr } from 'msgpackr'
 import { z } from 'zod'
-import { MalformedMessageError, MessageTooLargeError } from '../errors.ts'
+import { MalformedMessageError } from '../errors.ts'
 
 /** Wire format version carried in every message. @example VERTICAL_WIRE_VERSION // 1 */
 export const VERTICAL_WIRE_VERSION = 1
@@ -150,27 +151,8 @@ export function encodeVertical(message: VerticalRequest | VerticalReply): Uint8A
   return packr.pack(message)
 }
 
-function decode<T>(schema: z.ZodType<T>, frame: Uint8Array, what: string): T {
-  if (!(frame instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
-  if (frame.length > MAX_VERTICAL_JOB_BYTES)
-    throw new MessageTooLargeError(
-      `${what} of ${frame.length} bytes exceeds the ${MAX_VERTICAL_JOB_BYTES}-byte limit`
-    )
-  let raw: unknown
-  try {
-    raw = packr.unpack(frame)
-  } catch {
-    throw new MalformedMessageError(`${what} is not valid msgpack`)
-  }
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue?.path.length ? issue.path.join('.') : 'message'
-    throw new MalformedMessageError(
-      `${what} does not match its schema at ${where}: ${issue?.message ?? 'invalid'}`
-    )
-  }
-  return parsed.data
+function decode<S extends z.ZodType>(schema: S, frame: Uint8Array, what: string): z.infer<S> {
+  return decodeFrame(frame, schema, { maxBytes: MAX_VERTICAL_JOB_BYTES, what })
 }
 
 /**
