@@ -103,7 +103,8 @@ export function learnPeer(session: PairAuthSession, peer: PeerRef, aPk: Uint8Arr
   if (peer === session.self) return
   const known = session.peers.get(peer)
   if (known !== undefined && sameBytes(known.aPk, aPk)) return
-  if (known !== undefined) forget(session, peer)
+  // A peer's pair key always belongs to the auth key it announced last.
+  session.peers.delete(peer)
   let shared: Uint8Array
   try {
     shared = x25519Objects(session.aSk, aPk)
@@ -116,12 +117,8 @@ export function learnPeer(session: PairAuthSession, peer: PeerRef, aPk: Uint8Arr
   const bytes = deriveKey(shared, PAIR_AUTH_KEY_LABEL, { context })
   const key = createSecretKey(bytes)
   wipe(shared, bytes)
-  if (session.peers.size >= MAX_PAIR_PEERS) forget(session, session.peers.keys().next().value!)
+  if (session.peers.size >= MAX_PAIR_PEERS) session.peers.delete(session.peers.keys().next().value!)
   session.peers.set(peer, { aPk: aPk.slice(), key })
-}
-
-function forget(session: PairAuthSession, peer: PeerRef): void {
-  session.peers.delete(peer)
 }
 
 /**
@@ -174,5 +171,5 @@ export function checkPairMac(
  * wipePairAuthSession(auth)
  */
 export function wipePairAuthSession(session: PairAuthSession): void {
-  for (const peer of [...session.peers.keys()]) forget(session, peer)
+  session.peers.clear()
 }
