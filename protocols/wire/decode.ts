@@ -21,7 +21,7 @@ export function decodeFrame<S extends z.ZodType>(
   const { maxBytes, what } = opts
   if (!(bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} must be bytes`)
   if (bytes.length > maxBytes) {
-    throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds ${maxBytes}`)
+    throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`)
   }
   let raw: unknown
   try {
@@ -32,8 +32,9 @@ export function decodeFrame<S extends z.ZodType>(
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
+    const where = issue?.path.length ? issue.path.join('.') : 'message'
     throw new MalformedMessageError(
-      `${what} is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`
+      `${what} does not match its schema at ${where}: ${issue?.message ?? 'invalid'}`
     )
   }
   return parsed.data
